@@ -1,0 +1,25 @@
+/* arr_buf: a growable byte buffer with a hard size cap (no unbounded growth on
+ * untrusted input). The buffer owns its memory; arr_buf_free releases it.
+ * Content is always NUL-terminated so it can be used as a C string. */
+#ifndef ARREARS_BUF_H
+#define ARREARS_BUF_H
+
+#include <stddef.h>
+#include "arrears/err.h"
+
+typedef struct arr_buf {
+    char *data;  /* owned; NULL until the first append */
+    size_t len;  /* bytes used, excluding the terminating NUL */
+    size_t cap;  /* bytes allocated */
+    size_t max;  /* hard limit on len; appends past it fail with ARR_ELIMIT */
+} arr_buf;
+
+void arr_buf_init(arr_buf *b, size_t max);
+arr_err arr_buf_append(arr_buf *b, const void *data, size_t len);
+arr_err arr_buf_appendf(arr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arr_buf_reset(arr_buf *b); /* len = 0, keeps the memory */
+/* Hands the memory to the caller (free() it) and leaves the buffer empty. */
+char *arr_buf_steal(arr_buf *b);
+void arr_buf_free(arr_buf *b);
+
+#endif
