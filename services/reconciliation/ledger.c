@@ -1,0 +1,67 @@
+#include "ledger.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "arrears/clock.h"
+
+static arr_err bad(char *why, size_t len, const char *field, const char *detail)
+{
+    snprintf(why, len, "field payload.%s: %s", field, detail);
+    return ARR_EINVAL;
+}
+
+static arr_err copy_str(json_t *p, const char *field, char *out, size_t outlen, char *why,
+                        size_t len)
+{
+    json_t *v = json_object_get(p, field);
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return bad(why, len, field, "must be a non-empty string");
+    if (json_string_length(v) >= outlen)
+        return bad(why, len, field, "is too long");
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return ARR_OK;
+}
+
+arr_err recon_payment_from_payload(json_t *payload, recon_payment *out, char *why, size_t len)
+{
+    memset(out, 0, sizeof(*out));
+    arr_err e = copy_str(payload, "payment_id", out->payment_id, sizeof(out->payment_id), why,
+                         len);
+    if (!e)
+        e = copy_str(payload, "source", out->source, sizeof(out->source), why, len);
+    if (!e)
+        e = copy_str(payload, "currency", out->currency, sizeof(out->currency), why, len);
+    if (e)
+        return e;
+    json_t *amount = json_object_get(payload, "amount_cents");
+    if (!json_is_integer(amount) || json_integer_value(amount) <= 0)
+        return bad(why, len, "amount_cents", "must be a positive integer number of cents");
+    out->amount_cents = json_integer_value(amount);
+    const char *at = json_string_value(json_object_get(payload, "received_at"));
+    if (!at || arr_time_parse(at, &out->received_at_ms) != ARR_OK)
+        return bad(why, len, "received_at", "must be an RFC 3339 time");
+    return ARR_OK;
+}
+
+void recon_apply_payment(const recon_ledger *before, const recon_payment *p, recon_outcome *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->after = *before;
+    if (!before->exists) {
+        out->unmatched_reason = "account.unknown";
+        return;
+    }
+    if (strcmp(before->currency, p->currency) != 0) {
+        out->unmatched_reason = "currency.mismatch";
+        return;
+    }
+    /* An overpayment drives the balance negative: a credit owed to the consumer. */
+    out->applied = 1;
+    out->after.applied_cents += p->amount_cents;
+    out->after.balance_cents -= p->amount_cents;
+}
+
+int recon_ledger_consistent(const recon_ledger *l)
+{
+    return l->balance_cents == l->placed_cents - l->applied_cents + l->reversed_cents;
+}
