@@ -24,12 +24,13 @@ enum {
     T_DEAD_LETTER,
     T_EVENT_TYPES,
     T_DESCRIPTION,
+    T_CONSUMERS,
     T__COUNT
 };
 
 static const char *const topic_fields[T__COUNT] = {
     "name",  "partitions",  "replication", "retention_ms", "cleanup_policy",
-    "owner", "dead_letter", "event_types", "description",
+    "owner", "dead_letter", "event_types", "description",  "consumers",
 };
 
 static const char *const root_fields[2] = {"version", "topics"};
@@ -73,6 +74,10 @@ static void free_topic(arr_topic_spec *t)
         for (char **p = t->event_types; *p; p++)
             free(*p);
     free(t->event_types);
+    if (t->consumers)
+        for (char **p = t->consumers; *p; p++)
+            free(*p);
+    free(t->consumers);
     memset(t, 0, sizeof *t);
 }
 
@@ -180,6 +185,27 @@ static arr_err take_event_types(const ctx *c, json_t *v, char ***out)
     return ARR_OK;
 }
 
+/* The services whose consumer groups read the topic (possibly none, e.g. dead letters). */
+static arr_err take_consumers(const ctx *c, json_t *v, char ***out)
+{
+    if (!json_is_array(v))
+        return topic_fail(c, "consumers", "must be an array of service names");
+    size_t n = json_array_size(v);
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_array_get(v, i);
+        if (!json_is_string(s) || !owner_valid(json_string_value(s)))
+            return topic_fail(c, "consumers", "entry %zu is not a service name", i);
+    }
+    char **list = calloc(n + 1, sizeof *list);
+    if (!list)
+        return ARR_ENOMEM;
+    *out = list;
+    for (size_t i = 0; i < n; i++)
+        if (!(list[i] = strdup(json_string_value(json_array_get(v, i)))))
+            return ARR_ENOMEM;
+    return ARR_OK;
+}
+
 /* json_unpack_ex only counts the keys left over; name the first one in the reason. */
 static const char *first_unknown(json_t *obj, const char *const *known, size_t n)
 {
@@ -202,9 +228,9 @@ static arr_err unpack_topic(const ctx *c, json_t *obj, json_t **v)
     json_error_t jerr;
     if (!json_is_object(obj))
         return fail(c->errbuf, c->errlen, "topics[%zu]: must be an object", c->index);
-    if (json_unpack_ex(obj, &jerr, 0, "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o !}", k[0],
+    if (json_unpack_ex(obj, &jerr, 0, "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o !}", k[0],
                        &v[0], k[1], &v[1], k[2], &v[2], k[3], &v[3], k[4], &v[4], k[5], &v[5], k[6],
-                       &v[6], k[7], &v[7], k[8], &v[8]) != 0)
+                       &v[6], k[7], &v[7], k[8], &v[8], k[9], &v[9]) != 0)
         return topic_fail(c, first_unknown(obj, topic_fields, T__COUNT), "unknown field");
     for (size_t i = 0; i < T__COUNT; i++)
         if (!v[i])
@@ -252,6 +278,8 @@ static arr_err take_topic(const ctx *c, json_t *obj, arr_topic_spec *t)
         t->dead_letter = json_is_true(v[T_DEAD_LETTER]);
     if (!e)
         e = take_event_types(c, v[T_EVENT_TYPES], &t->event_types);
+    if (!e)
+        e = take_consumers(c, v[T_CONSUMERS], &t->consumers);
     if (!e)
         e = take_string(c, v[T_DESCRIPTION], "description", any_text, "must not be empty", NULL);
     return e;

@@ -74,16 +74,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 }
 
-arr_err arr_kafka_producer_new(const char *brokers, const char *client_id,
-                               const char *const *extra, arr_kafka_producer **out, char *errbuf,
-                               size_t errlen)
+arr_err arr_kafka_producer_new(const char *brokers, const char *client_id, const char *const *extra,
+                               arr_kafka_producer **out, char *errbuf, size_t errlen)
 {
     arr_kafka_producer *p = calloc(1, sizeof(*p));
     if (!p)
         return ARR_ENOMEM;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *base[] = {"enable.idempotence=true", "acks=all", "linger.ms=5",
-                          "compression.type=lz4", "message.max.bytes=2000000", NULL};
+    const char *base[] = {
+        "enable.idempotence=true",   "acks=all", "linger.ms=5", "compression.type=lz4",
+        "message.max.bytes=2000000", NULL};
     arr_err e = conf_set_all(conf, base, errbuf, errlen);
     char kv[2][512];
     snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", brokers);
@@ -116,10 +116,10 @@ static arr_err produce_on(rd_kafka_t *rk, const char *topic, const char *key, si
                           const void *value, size_t value_len)
 {
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (!err)
             return ARR_OK;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -128,16 +128,15 @@ static arr_err produce_on(rd_kafka_t *rk, const char *topic, const char *key, si
     }
 }
 
-arr_err arr_kafka_produce(arr_kafka_producer *p, const char *topic, const char *key,
-                          size_t key_len, const void *value, size_t value_len)
+arr_err arr_kafka_produce(arr_kafka_producer *p, const char *topic, const char *key, size_t key_len,
+                          const void *value, size_t value_len)
 {
     arr_err e = produce_on(p->rk, topic, key, key_len, value, value_len);
     rd_kafka_poll(p->rk, 0);
     return e;
 }
 
-arr_err arr_kafka_producer_flush(arr_kafka_producer *p, int timeout_ms, char *errbuf,
-                                 size_t errlen)
+arr_err arr_kafka_producer_flush(arr_kafka_producer *p, int timeout_ms, char *errbuf, size_t errlen)
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
     if (p->failed) {
@@ -366,8 +365,8 @@ arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char
     char kv[2][512];
     snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", brokers);
     snprintf(kv[1], sizeof(kv[1]), "transactional.id=%s", transactional_id);
-    const char *props[] = {kv[0], kv[1], "linger.ms=5", "compression.type=lz4",
-                           "transaction.timeout.ms=60000", NULL};
+    const char *props[] = {
+        kv[0], kv[1], "linger.ms=5", "compression.type=lz4", "transaction.timeout.ms=60000", NULL};
     arr_err e = conf_set_all(conf, props, errbuf, errlen);
     if (e) {
         rd_kafka_conf_destroy(conf);
@@ -384,8 +383,8 @@ arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char
     }
     int retry;
     do {
-        e = txn_check(rd_kafka_init_transactions(t->rk, 60000), "init_transactions", errbuf,
-                      errlen, &retry);
+        e = txn_check(rd_kafka_init_transactions(t->rk, 60000), "init_transactions", errbuf, errlen,
+                      &retry);
     } while (retry);
     if (e) {
         rd_kafka_destroy(t->rk);
@@ -396,8 +395,8 @@ arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char
     return ARR_OK;
 }
 
-arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key,
-                              size_t key_len, const void *value, size_t value_len)
+arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key, size_t key_len,
+                              const void *value, size_t value_len)
 {
     return produce_on(t->rk, topic, key, key_len, value, value_len);
 }
@@ -410,8 +409,8 @@ static arr_err txn_abort(arr_kafka_txn *t, arr_err cause, char *errbuf, size_t e
     int retry;
     arr_err e;
     do {
-        e = txn_check(rd_kafka_abort_transaction(t->rk, 60000), "abort", ignored,
-                      sizeof(ignored), &retry);
+        e = txn_check(rd_kafka_abort_transaction(t->rk, 60000), "abort", ignored, sizeof(ignored),
+                      &retry);
     } while (retry);
     if (e == ARR_EFATAL) {
         set_err(errbuf, errlen, "%s", ignored);
@@ -423,11 +422,10 @@ static arr_err txn_abort(arr_kafka_txn *t, arr_err cause, char *errbuf, size_t e
     return cause == ARR_EKAFKA ? ARR_EABORT : cause;
 }
 
-static arr_err txn_commit(arr_kafka_txn *t, rd_kafka_topic_partition_list_t *offsets,
-                          char *errbuf, size_t errlen)
+static arr_err txn_commit(arr_kafka_txn *t, rd_kafka_topic_partition_list_t *offsets, char *errbuf,
+                          size_t errlen)
 {
-    rd_kafka_consumer_group_metadata_t *gm =
-        rd_kafka_consumer_group_metadata(t->consumer->rk);
+    rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(t->consumer->rk);
     int retry;
     arr_err e;
     do {
@@ -438,15 +436,15 @@ static arr_err txn_commit(arr_kafka_txn *t, rd_kafka_topic_partition_list_t *off
     if (e)
         return e;
     do {
-        e = txn_check(rd_kafka_commit_transaction(t->rk, -1), "commit_transaction", errbuf,
-                      errlen, &retry);
+        e = txn_check(rd_kafka_commit_transaction(t->rk, -1), "commit_transaction", errbuf, errlen,
+                      &retry);
     } while (retry);
     return e;
 }
 
 arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
-                              arr_kafka_transform_fn fn, void *opaque, int *processed,
-                              char *errbuf, size_t errlen)
+                              arr_kafka_transform_fn fn, void *opaque, int *processed, char *errbuf,
+                              size_t errlen)
 {
     *processed = 0;
     arr_kafka_msg m = {0};
@@ -455,8 +453,7 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
         return e;
     long revocations = t->consumer->revocations;
     int retry;
-    e = txn_check(rd_kafka_begin_transaction(t->rk), "begin_transaction", errbuf, errlen,
-                  &retry);
+    e = txn_check(rd_kafka_begin_transaction(t->rk), "begin_transaction", errbuf, errlen, &retry);
     if (e) {
         arr_kafka_msg_release(&m);
         return txn_abort(t, e, errbuf, errlen);

@@ -120,8 +120,8 @@ static const char *SQL_TABLE =
     " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* Applies one file unless it is recorded; refuses a recorded file whose text changed. */
-static arr_err apply_one(arr_pg *pg, const char *dir, const char *name, int *applied,
-                         char *errbuf, size_t errlen)
+static arr_err apply_one(arr_pg *pg, const char *dir, const char *name, int *applied, char *errbuf,
+                         size_t errlen)
 {
     char path[4096], num[8], hex[65];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -182,8 +182,8 @@ arr_err arr_migrate_apply(arr_pg *pg, const char *dir, arr_migrate_result *out, 
         e = arr_pg_exec(pg, SQL_TABLE, errbuf, errlen);
     if (!e)
         e = arr_pg_prepare(pg, "arr_migration_get",
-                           "SELECT sha256 FROM public.arr_schema_migrations WHERE version = $1",
-                           1, errbuf, errlen);
+                           "SELECT sha256 FROM public.arr_schema_migrations WHERE version = $1", 1,
+                           errbuf, errlen);
     if (!e)
         e = arr_pg_prepare(pg, "arr_migration_put",
                            "INSERT INTO public.arr_schema_migrations (version, name, sha256) "

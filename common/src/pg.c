@@ -35,8 +35,7 @@ static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 /* Maps a failed result to an arr_err using its SQLSTATE class. */
-static arr_err result_err(arr_pg *pg, PGresult *res, const char *what, char *errbuf,
-                          size_t errlen)
+static arr_err result_err(arr_pg *pg, PGresult *res, const char *what, char *errbuf, size_t errlen)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn);
@@ -257,11 +256,20 @@ arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen)
     for (const char *p = in; *p; p++) {
         const char *rep = NULL;
         switch (*p) {
-        case '\\': rep = "\\\\"; break;
-        case '\t': rep = "\\t"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        default: break;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        default:
+            break;
         }
         size_t need = rep ? 2 : 1;
         if (j + need >= outlen)

@@ -42,8 +42,8 @@ static arr_err open_ctx(arr_redis *r, char *errbuf, size_t errlen)
     return ARR_OK;
 }
 
-arr_err arr_redis_connect(const char *host, int port, int timeout_ms, arr_redis **out,
-                          char *errbuf, size_t errlen)
+arr_err arr_redis_connect(const char *host, int port, int timeout_ms, arr_redis **out, char *errbuf,
+                          size_t errlen)
 {
     arr_redis *r = calloc(1, sizeof(*r));
     if (!r || !(r->host = strdup(host))) {

@@ -90,16 +90,15 @@ static arr_err load_settings(arr_svc *s, const char *instance, char *why, size_t
 {
     const char *level_s, *inst;
     int64_t port;
-    arr_err e = arr_config_str(s->cfg, "ARR_KAFKA_BROKERS", "127.0.0.1:19092", &s->brokers, why,
-                               whylen);
+    arr_err e =
+        arr_config_str(s->cfg, "ARR_KAFKA_BROKERS", "127.0.0.1:19092", &s->brokers, why, whylen);
     if (!e)
         e = arr_config_str(s->cfg, "ARR_PG_CONNINFO",
-                           "host=127.0.0.1 port=15432 dbname=arrears user=arrears",
-                           &s->pg_conninfo, why, whylen);
+                           "host=127.0.0.1 port=15432 dbname=arrears user=arrears", &s->pg_conninfo,
+                           why, whylen);
     if (!e)
         e = arr_config_str(s->cfg, "ARR_REDIS_HOST", "127.0.0.1", &s->redis_host, why, whylen);
-    if (!e && !(e = arr_config_int(s->cfg, "ARR_REDIS_PORT", 16379, 1, 65535, &port, why,
-                                   whylen)))
+    if (!e && !(e = arr_config_int(s->cfg, "ARR_REDIS_PORT", 16379, 1, 65535, &port, why, whylen)))
         s->redis_port = (int)port;
     if (!e)
         e = arr_config_str(s->cfg, "ARR_LOG_LEVEL", "info", &level_s, why, whylen);
@@ -151,8 +150,8 @@ static arr_err open_http(arr_svc *s, char *why, size_t whylen)
 {
     int64_t port;
     const char *bind;
-    arr_err e = arr_config_int(s->cfg, "ARR_HTTP_PORT", s->spec->default_http_port, 0, 65535,
-                               &port, why, whylen);
+    arr_err e = arr_config_int(s->cfg, "ARR_HTTP_PORT", s->spec->default_http_port, 0, 65535, &port,
+                               why, whylen);
     if (!e)
         e = arr_config_str(s->cfg, "ARR_HTTP_BIND", "127.0.0.1", &bind, why, whylen);
     if (e)
@@ -264,8 +263,8 @@ int arr_svc_failed(arr_svc *s, arr_err e, const char *what, const char *why)
 {
     arr_err_class c = arr_err_classify(e);
     arr_metric_add(s->m_errors, 1);
-    arr_log_error(&s->log, what, "error", arr_strerror(e), "class", arr_errclass_name(c),
-                  "reason", why, NULL);
+    arr_log_error(&s->log, what, "error", arr_strerror(e), "class", arr_errclass_name(c), "reason",
+                  why, NULL);
     return c == ARR_ERRCLASS_FATAL;
 }
 
@@ -286,8 +285,8 @@ arr_err arr_svc_emit(arr_svc *s, const char *topic, const arr_envelope *env)
     if (!e)
         e = arr_outbox_add(s->pg, s->spec->name, topic, key, value, why, sizeof(why));
     if (e)
-        arr_log_error(&s->log, "cannot queue event", "event_type", env->event_type, "reason",
-                      why, NULL);
+        arr_log_error(&s->log, "cannot queue event", "event_type", env->event_type, "reason", why,
+                      NULL);
     free(value);
     return e;
 }
@@ -298,8 +297,7 @@ arr_err arr_svc_relay(arr_svc *s, int max_rows, int *relayed)
     *relayed = 0;
     for (;;) {
         int n = 0;
-        arr_err e = arr_outbox_relay(s->pg, s->spec->name, s->producer, 500, &n, why,
-                                     sizeof(why));
+        arr_err e = arr_outbox_relay(s->pg, s->spec->name, s->producer, 500, &n, why, sizeof(why));
         if (e) {
             arr_svc_failed(s, e, "outbox relay failed", why);
             return e;

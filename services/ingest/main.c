@@ -51,9 +51,9 @@ static arr_err store_account(arr_svc *s, const arr_envelope *placed, const inges
     snprintf(bal, sizeof(bal), "%lld", (long long)a->balance_cents);
     snprintf(orig, sizeof(orig), "%lld", (long long)a->original_balance_cents);
     arr_time_format(placed->event_time_ms, at, sizeof(at));
-    const char *params[] = {placed->tenant, a->account_id, a->regime,       a->currency,
-                            bal,            orig,          a->due_date,     a->service_type,
-                            a->debtor_ref,  placed->event_id, at};
+    const char *params[] = {
+        placed->tenant, a->account_id,   a->regime,     a->currency,      bal, orig,
+        a->due_date,    a->service_type, a->debtor_ref, placed->event_id, at};
     arr_err e = arr_pg_run(s->pg, "ingest_account_insert", 11, params, NULL, why, whylen);
     if (!e)
         *inserted = arr_pg_affected(s->pg) == 1;
@@ -65,8 +65,10 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     ingest_ctx *ctx = opaque;
     ctx->stored = 0;
     if (strcmp(env->event_type, "account.submitted") != 0) {
-        snprintf(why, whylen, "bad_event_type: field event_type: ingest takes account.submitted,"
-                              " not %s", env->event_type);
+        snprintf(why, whylen,
+                 "bad_event_type: field event_type: ingest takes account.submitted,"
+                 " not %s",
+                 env->event_type);
         return ARR_EINVAL;
     }
     ingest_reject rej;
@@ -115,8 +117,8 @@ static arr_err rejected(void *opaque, arr_svc *s, const arr_kafka_msg *msg, cons
     json_t *raw = json_stringn(msg->value ? msg->value : "", msg->value ? msg->value_len : 0);
     char *raw_text = raw ? strdup(json_string_value(raw)) : strdup("(not UTF-8: see dead letter)");
     json_decref(raw);
-    const char *params[] = {source, tenant[0] ? tenant : NULL, NULL, field[0] ? field : NULL,
-                            code,   reason,                    raw_text};
+    const char *params[] = {
+        source, tenant[0] ? tenant : NULL, NULL, field[0] ? field : NULL, code, reason, raw_text};
     char why[256];
     arr_err e = arr_pg_run(s->pg, "ingest_reject_insert", 7, params, NULL, why, sizeof(why));
     free(raw_text);
@@ -132,8 +134,8 @@ static void committed(void *opaque, arr_svc *s, const arr_envelope *env)
     char key[ARR_KEY_MAX + 16], bal[24], why[256];
     snprintf(key, sizeof(key), "arr:acct:%s/%s", env->tenant, ctx->last.account_id);
     snprintf(bal, sizeof(bal), "%lld", (long long)ctx->last.balance_cents);
-    const char *argv[] = {"HSET",     key,          "placed_cents", bal,
-                          "currency", ctx->last.currency, "status", "placed"};
+    const char *argv[] = {"HSET",   key,     "placed_cents", bal, "currency", ctx->last.currency,
+                          "status", "placed"};
     if (arr_redis_cmd(s->redis, 8, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
         arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
 }
@@ -146,8 +148,8 @@ int main(int argc, char **argv)
     if (!e && (e = prepare(&svc, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
     ingest_ctx ctx = {0};
-    arr_svc_handler h = {.apply = apply, .rejected = rejected, .committed = committed,
-                         .opaque = &ctx};
+    arr_svc_handler h = {
+        .apply = apply, .rejected = rejected, .committed = committed, .opaque = &ctx};
     if (!e)
         e = arr_svc_run_pg(&svc, &h);
     arr_svc_close(&svc);

@@ -5,9 +5,8 @@
 
 /* The currencies our tenants bill in today; a new one is a deliberate change. */
 static const char *const currencies[] = {"USD", "CAD", "MXN", "EUR", "GBP", NULL};
-static const char *const service_types[] = {"electricity", "gas",     "water",
-                                            "telecom",     "medical", "other",
-                                            NULL};
+static const char *const service_types[] = {"electricity", "gas",   "water", "telecom",
+                                            "medical",     "other", NULL};
 static const char *const regimes[] = {"creditor", "third_party", NULL};
 
 static arr_err reject(ingest_reject *why, const char *code, const char *field, const char *detail)
@@ -111,11 +110,11 @@ arr_err ingest_submission_parse(const arr_envelope *env, ingest_account *out, in
 
 json_t *ingest_placed_payload(const ingest_account *a)
 {
-    json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "account_id", a->account_id,
-                          "regime", a->regime, "currency", a->currency, "balance_cents",
-                          (json_int_t)a->balance_cents, "original_balance_cents",
-                          (json_int_t)a->original_balance_cents, "due_date", a->due_date,
-                          "service_type", a->service_type);
+    json_t *p =
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "account_id", a->account_id, "regime",
+                  a->regime, "currency", a->currency, "balance_cents", (json_int_t)a->balance_cents,
+                  "original_balance_cents", (json_int_t)a->original_balance_cents, "due_date",
+                  a->due_date, "service_type", a->service_type);
     if (p && a->debtor_ref[0])
         json_object_set_new(p, "debtor_ref", json_string(a->debtor_ref));
     return p;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-arr_err outreach_first_step(json_t *score_payload, int64_t event_time_ms,
-                            outreach_decision *out, char *why, size_t whylen)
+arr_err outreach_first_step(json_t *score_payload, int64_t event_time_ms, outreach_decision *out,
+                            char *why, size_t whylen)
 {
     memset(out, 0, sizeof(*out));
     const char *strategy = json_string_value(json_object_get(score_payload, "strategy"));

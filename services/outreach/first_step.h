@@ -16,7 +16,7 @@ typedef struct outreach_decision {
 } outreach_decision;
 
 /* ARR_EINVAL with why when the score.computed payload lacks a strategy. */
-arr_err outreach_first_step(json_t *score_payload, int64_t event_time_ms,
-                            outreach_decision *out, char *why, size_t whylen);
+arr_err outreach_first_step(json_t *score_payload, int64_t event_time_ms, outreach_decision *out,
+                            char *why, size_t whylen);
 
 #endif

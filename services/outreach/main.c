@@ -36,8 +36,8 @@ static arr_err prepare(arr_svc *s, char *why, size_t whylen)
                           6, why, whylen);
 }
 
-static arr_err plan(arr_svc *s, const arr_envelope *score, const outreach_decision *d,
-                    char *why, size_t whylen)
+static arr_err plan(arr_svc *s, const arr_envelope *score, const outreach_decision *d, char *why,
+                    size_t whylen)
 {
     char step_id[ARR_UUID_STRLEN], due[ARR_TIME_STRLEN];
     arr_err e = arr_uuid_named(score->event_id, "outreach.step/1", step_id);
@@ -45,13 +45,13 @@ static arr_err plan(arr_svc *s, const arr_envelope *score, const outreach_decisi
         e = arr_time_format(d->due_at_ms, due, sizeof(due));
     if (e)
         return e;
-    const char *params[] = {step_id, score->tenant, score->account, d->channel, due,
-                            score->event_id};
+    const char *params[] = {step_id,    score->tenant, score->account,
+                            d->channel, due,           score->event_id};
     e = arr_pg_run(s->pg, "outreach_step_insert", 6, params, NULL, why, whylen);
     if (e)
         return e;
-    json_t *payload = json_pack("{s:s, s:s, s:s, s:s}", "step_id", step_id, "channel",
-                                d->channel, "due_at", due, "cadence_id", "foundation-first-step");
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s}", "step_id", step_id, "channel", d->channel,
+                                "due_at", due, "cadence_id", "foundation-first-step");
     arr_envelope out;
     e = arr_svc_derive(s, &out, score, "outreach.planned", "outreach.planned/1", payload);
     if (!e) {
@@ -67,8 +67,8 @@ static arr_err suppress(arr_svc *s, const arr_envelope *score, const outreach_de
     json_t *payload = json_pack("{s:s, s:s}", "rule_id", d->rule_id, "detail",
                                 "expected recovery is below the cost of the next contact");
     arr_envelope out;
-    arr_err e = arr_svc_derive(s, &out, score, "outreach.suppressed", "outreach.suppressed/1",
-                               payload);
+    arr_err e =
+        arr_svc_derive(s, &out, score, "outreach.suppressed", "outreach.suppressed/1", payload);
     if (!e) {
         out.event_time_ms = score->event_time_ms;
         e = arr_svc_emit(s, TOPIC_EVENTS, &out);
@@ -101,8 +101,7 @@ static void committed(void *opaque, arr_svc *s, const arr_envelope *env)
     char key[ARR_KEY_MAX + 16], due[ARR_TIME_STRLEN], why[256];
     snprintf(key, sizeof(key), "arr:acct:%s/%s", env->tenant, env->account);
     arr_time_format(ctx->last.due_at_ms, due, sizeof(due));
-    const char *argv[] = {"HSET", key, "next_step_at", due, "next_step_channel",
-                          ctx->last.channel};
+    const char *argv[] = {"HSET", key, "next_step_at", due, "next_step_channel", ctx->last.channel};
     if (arr_redis_cmd(s->redis, 6, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
         arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
 }

@@ -25,8 +25,7 @@ static arr_err copy_str(json_t *p, const char *field, char *out, size_t outlen, 
 arr_err recon_payment_from_payload(json_t *payload, recon_payment *out, char *why, size_t len)
 {
     memset(out, 0, sizeof(*out));
-    arr_err e = copy_str(payload, "payment_id", out->payment_id, sizeof(out->payment_id), why,
-                         len);
+    arr_err e = copy_str(payload, "payment_id", out->payment_id, sizeof(out->payment_id), why, len);
     if (!e)
         e = copy_str(payload, "source", out->source, sizeof(out->source), why, len);
     if (!e)

@@ -25,7 +25,7 @@ typedef struct recon_payment {
 } recon_payment;
 
 typedef struct recon_outcome {
-    int applied;                 /* 1: ledger changes as below */
+    int applied;                  /* 1: ledger changes as below */
     const char *unmatched_reason; /* when not applied: stable code */
     recon_ledger after;
 } recon_outcome;

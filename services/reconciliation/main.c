@@ -128,15 +128,14 @@ static arr_err emit_outcome(arr_svc *s, const arr_envelope *env, const recon_pay
     const char *type;
     if (o->applied) {
         type = "payment.applied";
-        payload = json_pack("{s:s, s:I, s:s, s:I}", "payment_id", p->payment_id,
-                            "amount_cents", (json_int_t)p->amount_cents, "currency",
-                            p->currency, "balance_after_cents",
-                            (json_int_t)o->after.balance_cents);
+        payload = json_pack("{s:s, s:I, s:s, s:I}", "payment_id", p->payment_id, "amount_cents",
+                            (json_int_t)p->amount_cents, "currency", p->currency,
+                            "balance_after_cents", (json_int_t)o->after.balance_cents);
     } else {
         type = "payment.unmatched";
-        payload = json_pack("{s:s, s:I, s:s, s:s}", "payment_id", p->payment_id,
-                            "amount_cents", (json_int_t)p->amount_cents, "currency",
-                            p->currency, "reason", o->unmatched_reason);
+        payload = json_pack("{s:s, s:I, s:s, s:s}", "payment_id", p->payment_id, "amount_cents",
+                            (json_int_t)p->amount_cents, "currency", p->currency, "reason",
+                            o->unmatched_reason);
     }
     arr_envelope out;
     arr_err e = arr_svc_derive(s, &out, env, type, type, payload);

@@ -55,15 +55,14 @@ static arr_err dead_letter(scoring_ctx *ctx, const arr_kafka_msg *in, arr_kafka_
     arr_svc *s = ctx->svc;
     char *value = NULL, key[ARR_KEY_MAX], id[ARR_UUID_STRLEN];
     size_t len;
-    arr_err e = arr_deadletter_build(in, reason, &s->who, arr_clock_now_ms(&s->clock), &value,
-                                     &len, key, id);
+    arr_err e = arr_deadletter_build(in, reason, &s->who, arr_clock_now_ms(&s->clock), &value, &len,
+                                     key, id);
     if (!e)
         e = arr_kafka_txn_produce(txn, spec.dead_letter_topic, key, strlen(key), value, len);
     free(value);
     if (!e) {
         arr_metric_add(s->m_dead, 1);
-        arr_log_warn(&s->log, "message dead-lettered", "topic", in->topic, "reason", reason,
-                     NULL);
+        arr_log_warn(&s->log, "message dead-lettered", "topic", in->topic, "reason", reason, NULL);
     }
     return e;
 }
@@ -147,9 +146,8 @@ int main(int argc, char **argv)
         int processed = 0;
         char why[512];
         ctx.n = 0;
-        arr_err step =
-            arr_kafka_txn_process(svc.txn, BATCH_MAX, 500, transform, &ctx, &processed, why,
-                                  sizeof(why));
+        arr_err step = arr_kafka_txn_process(svc.txn, BATCH_MAX, 500, transform, &ctx, &processed,
+                                             why, sizeof(why));
         if (!step) {
             cache_scores(&ctx);
         } else if (step != ARR_ETIMEOUT) {

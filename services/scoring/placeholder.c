@@ -59,10 +59,9 @@ json_t *scoring_result_payload(const scoring_result *r, const char *currency)
     json_t *reasons = json_array();
     for (int i = 0; i < 3 && r->reasons[i]; i++)
         json_array_append_new(reasons, json_string(r->reasons[i]));
-    return json_pack("{s:f, s:I, s:s, s:s, s:s, s:o, s:s, s:s}", "probability",
-                     r->probability_bp / 10000.0, "expected_recovery_cents",
-                     (json_int_t)r->expected_recovery_cents, "currency", currency, "segment",
-                     r->segment, "strategy", r->strategy, "reason_codes", reasons, "model_id",
-                     SCORING_PLACEHOLDER_MODEL, "strategy_table_version",
-                     SCORING_PLACEHOLDER_STRATEGY_TABLE);
+    return json_pack(
+        "{s:f, s:I, s:s, s:s, s:s, s:o, s:s, s:s}", "probability", r->probability_bp / 10000.0,
+        "expected_recovery_cents", (json_int_t)r->expected_recovery_cents, "currency", currency,
+        "segment", r->segment, "strategy", r->strategy, "reason_codes", reasons, "model_id",
+        SCORING_PLACEHOLDER_MODEL, "strategy_table_version", SCORING_PLACEHOLDER_STRATEGY_TABLE);
 }

@@ -35,8 +35,8 @@ int cli_db(cli_ctx *c, int argc, char **argv)
         arr_migrate_result r;
         e = arr_migrate_apply(pg, c->sql_dir, &r, why, sizeof(why));
         if (!e)
-            printf("db: %d migration(s) applied, %d in %s, schema version %d\n", r.applied,
-                   r.total, c->sql_dir, r.version);
+            printf("db: %d migration(s) applied, %d in %s, schema version %d\n", r.applied, r.total,
+                   c->sql_dir, r.version);
     } else {
         int v;
         e = arr_migrate_version(pg, &v, why, sizeof(why));

@@ -48,10 +48,9 @@ static int load(cli_ctx *c, const char *config_path)
                            "connect_timeout=5",
                            &c->pg_conninfo, why, sizeof(why));
     if (!e)
-        e = arr_config_str(c->cfg, "ARR_REDIS_HOST", "127.0.0.1", &c->redis_host, why,
-                           sizeof(why));
-    if (!e && !(e = arr_config_int(c->cfg, "ARR_REDIS_PORT", 16379, 1, 65535, &port, why,
-                                   sizeof(why))))
+        e = arr_config_str(c->cfg, "ARR_REDIS_HOST", "127.0.0.1", &c->redis_host, why, sizeof(why));
+    if (!e &&
+        !(e = arr_config_int(c->cfg, "ARR_REDIS_PORT", 16379, 1, 65535, &port, why, sizeof(why))))
         c->redis_port = (int)port;
     if (!e)
         e = arr_config_str(c->cfg, "ARR_CATALOG", ARR_SOURCE_DIR "/proto/topics.json",

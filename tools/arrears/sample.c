@@ -81,13 +81,14 @@ static json_t *account_payload(const char *account, uint64_t r)
     if ((r >> 20) % 20 == 0)
         cents *= 8;
     char due[11];
-    snprintf(due, sizeof(due), "2026-%02d-%02d", 6 + (int)((r >> 8) % 3), 1 + (int)((r >> 12) % 28));
+    snprintf(due, sizeof(due), "2026-%02d-%02d", 6 + (int)((r >> 8) % 3),
+             1 + (int)((r >> 12) % 28));
     char debtor[32];
-    snprintf(debtor, sizeof(debtor), "D%012" PRIu64, (r >> 16) % 1000000000000ULL);
+    snprintf(debtor, sizeof(debtor), "D%012" PRIu64, (uint64_t)((r >> 16) % 1000000000000ULL));
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "account_id", account, "regime",
                      "creditor", "currency", "USD", "balance_cents", (json_int_t)cents,
-                     "original_balance_cents", (json_int_t)cents, "due_date", due,
-                     "service_type", services[(r >> 4) % 5], "debtor_ref", debtor);
+                     "original_balance_cents", (json_int_t)cents, "due_date", due, "service_type",
+                     services[(r >> 4) % 5], "debtor_ref", debtor);
 }
 
 static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
@@ -135,8 +136,8 @@ static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
     const char *currency = arg(argc, argv, "--currency", "USD");
     char *end = NULL;
     long long cents = amount ? strtoll(amount, &end, 10) : 0;
-    if (!tenant || !account || !pid || !amount || *end || cents <= 0 ||
-        !arr_tenant_valid(tenant) || !arr_account_valid(account)) {
+    if (!tenant || !account || !pid || !amount || *end || cents <= 0 || !arr_tenant_valid(tenant) ||
+        !arr_account_valid(account)) {
         fprintf(stderr, "arrears sample payment: --tenant, --account, --payment-id and a "
                         "positive --amount-cents are required\n");
         return 2;
@@ -146,14 +147,13 @@ static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
     arr_envelope env;
     fill_envelope(&env, tenant, account, "payment.received", id_name, SAMPLE_EPOCH_MS + 86400000);
     arr_time_format(env.event_time_ms, at, sizeof(at));
-    env.payload = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "payment_id", pid, "source",
-                            "sample", "amount_cents", (json_int_t)cents, "currency", currency,
-                            "received_at", at, "reference", account);
+    env.payload = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "payment_id", pid, "source", "sample",
+                            "amount_cents", (json_int_t)cents, "currency", currency, "received_at",
+                            at, "reference", account);
     arr_err e = send_envelope(p, "arrears.payments.inbound", &env);
     arr_envelope_clear(&env);
     if (!e)
-        printf("sample: payment %s of %lld cents queued for %s/%s\n", pid, cents, tenant,
-               account);
+        printf("sample: payment %s of %lld cents queued for %s/%s\n", pid, cents, tenant, account);
     return e ? 1 : 0;
 }
 
@@ -175,7 +175,8 @@ int cli_sample(cli_ctx *c, int argc, char **argv)
         fprintf(stderr, "arrears sample: %s\n", why);
         return 1;
     }
-    int rc = accounts ? sample_accounts(p, argc - 1, argv + 1) : sample_payment(p, argc - 1, argv + 1);
+    int rc =
+        accounts ? sample_accounts(p, argc - 1, argv + 1) : sample_payment(p, argc - 1, argv + 1);
     if (!rc && arr_kafka_producer_flush(p, 30000, why, sizeof(why)) != ARR_OK) {
         fprintf(stderr, "arrears sample: %s\n", why);
         rc = 1;

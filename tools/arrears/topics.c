@@ -137,9 +137,8 @@ static int grow_partitions(rd_kafka_t *rk, rd_kafka_queue_t *q, const arr_catalo
     for (size_t i = 0; i < cat->n_topics && n < 128; i++) {
         int have = existing_partitions(md, cat->topics[i].name);
         if (have >= 0 && have < cat->topics[i].partitions)
-            np[n++] = rd_kafka_NewPartitions_new(cat->topics[i].name,
-                                                 (size_t)cat->topics[i].partitions, why,
-                                                 sizeof(why));
+            np[n++] = rd_kafka_NewPartitions_new(
+                cat->topics[i].name, (size_t)cat->topics[i].partitions, why, sizeof(why));
         else if (have > cat->topics[i].partitions)
             printf("topics: %s has %d partitions, more than the catalogue's %d (kept)\n",
                    cat->topics[i].name, have, cat->topics[i].partitions);
@@ -223,8 +222,7 @@ static int topics_list(rd_kafka_t *rk, const arr_catalog *cat)
         return 1;
     }
     int missing = 0;
-    printf("%-32s %10s %10s %14s  %s\n", "topic", "catalogue", "broker", "retention days",
-           "owner");
+    printf("%-32s %10s %10s %14s  %s\n", "topic", "catalogue", "broker", "retention days", "owner");
     for (size_t i = 0; i < cat->n_topics; i++) {
         const arr_topic_spec *t = &cat->topics[i];
         int have = existing_partitions(md, t->name);

@@ -8,10 +8,10 @@
 #include "arrears/err.h"
 
 typedef struct arr_buf {
-    char *data;  /* owned; NULL until the first append */
-    size_t len;  /* bytes used, excluding the terminating NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* hard limit on len; appends past it fail with ARR_ELIMIT */
+    char *data; /* owned; NULL until the first append */
+    size_t len; /* bytes used, excluding the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard limit on len; appends past it fail with ARR_ELIMIT */
 } arr_buf;
 
 void arr_buf_init(arr_buf *b, size_t max);

@@ -9,14 +9,15 @@
 #include "arrears/err.h"
 
 typedef struct arr_topic_spec {
-    char *name;            /* owned by the catalogue */
-    int partitions;        /* >= 1 */
-    int replication;       /* >= 1 */
-    int64_t retention_ms;  /* -1 = forever */
-    char *cleanup_policy;  /* "delete", "compact" or "compact,delete" */
-    char *owner;           /* the producing service */
-    int dead_letter;       /* 1 for a dead-letter topic */
-    char **event_types;    /* event types it carries, NULL-terminated */
+    char *name;           /* owned by the catalogue */
+    int partitions;       /* >= 1 */
+    int replication;      /* >= 1 */
+    int64_t retention_ms; /* -1 = forever */
+    char *cleanup_policy; /* "delete", "compact" or "compact,delete" */
+    char *owner;          /* the producing service */
+    int dead_letter;      /* 1 for a dead-letter topic */
+    char **event_types;   /* event types it carries, NULL-terminated */
+    char **consumers;     /* services whose consumer groups read it, NULL-terminated */
 } arr_topic_spec;
 
 typedef struct arr_catalog {

@@ -33,8 +33,8 @@ typedef struct arr_envelope {
     int schema_version; /* >= 1 */
     char tenant[ARR_TENANT_MAX + 1];
     char account[ARR_ACCOUNT_MAX + 1];
-    int64_t event_time_ms;  /* when it happened in the world */
-    int64_t produced_at_ms; /* when the producer wrote it */
+    int64_t event_time_ms;                /* when it happened in the world */
+    int64_t produced_at_ms;               /* when the producer wrote it */
     char causation_id[ARR_UUID_STRLEN];   /* "" when none */
     char correlation_id[ARR_UUID_STRLEN]; /* required */
     char producer_service[ARR_NAME_MAX + 1];

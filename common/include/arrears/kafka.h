@@ -39,12 +39,11 @@ typedef struct arr_kafka_msg {
 void arr_kafka_msg_release(arr_kafka_msg *m);
 
 /* Extra librdkafka properties as "key=value" strings, NULL-terminated (may be NULL). */
-arr_err arr_kafka_producer_new(const char *brokers, const char *client_id,
-                               const char *const *extra, arr_kafka_producer **out, char *errbuf,
-                               size_t errlen);
+arr_err arr_kafka_producer_new(const char *brokers, const char *client_id, const char *const *extra,
+                               arr_kafka_producer **out, char *errbuf, size_t errlen);
 /* Copies key and value. Blocks briefly when the local queue is full. */
-arr_err arr_kafka_produce(arr_kafka_producer *p, const char *topic, const char *key,
-                          size_t key_len, const void *value, size_t value_len);
+arr_err arr_kafka_produce(arr_kafka_producer *p, const char *topic, const char *key, size_t key_len,
+                          const void *value, size_t value_len);
 /* Waits for every queued message. ARR_EKAFKA with the first delivery error when any message
  * since the previous flush failed (the counter is then reset). */
 arr_err arr_kafka_producer_flush(arr_kafka_producer *p, int timeout_ms, char *errbuf,
@@ -87,10 +86,10 @@ typedef arr_err (*arr_kafka_transform_fn)(void *opaque, const arr_kafka_msg *in,
  * inside one transaction and commits outputs and offsets atomically. *processed counts the
  * committed inputs. ARR_ETIMEOUT when nothing arrived. */
 arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
-                              arr_kafka_transform_fn fn, void *opaque, int *processed,
-                              char *errbuf, size_t errlen);
-arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key,
-                              size_t key_len, const void *value, size_t value_len);
+                              arr_kafka_transform_fn fn, void *opaque, int *processed, char *errbuf,
+                              size_t errlen);
+arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key, size_t key_len,
+                              const void *value, size_t value_len);
 void arr_kafka_txn_free(arr_kafka_txn *t);
 
 /* 0 when the cluster answers a metadata request within timeout_ms. */

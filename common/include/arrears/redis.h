@@ -12,8 +12,8 @@
 
 typedef struct arr_redis arr_redis;
 
-arr_err arr_redis_connect(const char *host, int port, int timeout_ms, arr_redis **out,
-                          char *errbuf, size_t errlen);
+arr_err arr_redis_connect(const char *host, int port, int timeout_ms, arr_redis **out, char *errbuf,
+                          size_t errlen);
 void arr_redis_free(arr_redis *r);
 
 /* One command from an argument vector (binary-safe; lens may be NULL for C strings).

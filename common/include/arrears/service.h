@@ -76,8 +76,7 @@ void arr_svc_close(arr_svc *s);
 typedef struct arr_svc_handler {
     /* Inside the transaction, after the inbox claim. Return ARR_OK, or ARR_EINVAL/ARR_EDECODE
      * with why to reject the message (it is then dead-lettered), or another error to retry. */
-    arr_err (*apply)(void *opaque, arr_svc *s, const arr_envelope *env, char *why,
-                     size_t whylen);
+    arr_err (*apply)(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen);
     /* Inside the dead-letter transaction (may be NULL): record the rejection in own tables. */
     arr_err (*rejected)(void *opaque, arr_svc *s, const arr_kafka_msg *msg, const char *why);
     /* After the commit (may be NULL): refresh the Redis cache. Failures only log. */
