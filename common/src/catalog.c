@@ -240,7 +240,7 @@ static arr_err unpack_topic(const ctx *c, json_t *obj, json_t **v)
 
 static arr_err take_numbers(const ctx *c, json_t **v, arr_topic_spec *t)
 {
-    json_int_t parts, repl, retention;
+    json_int_t parts = 0, repl = 0, retention = 0;
     arr_err e = take_int(c, v[T_PARTITIONS], "partitions", 1, 100000, &parts);
     if (!e)
         e = take_int(c, v[T_REPLICATION], "replication", 1, REPLICATION_MAX, &repl);
