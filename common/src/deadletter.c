@@ -8,7 +8,12 @@
 /* Kafka values are bytes; JSON wants UTF-8. Keep text as text, anything else as base64. */
 static json_t *raw_field(const char *data, size_t len, const char **encoding)
 {
-    json_t *s = data ? json_stringn(data, len) : json_string("");
+    /* jansson accepts NUL inside a string, but decoders refuse it: such bytes go as base64. */
+    json_t *s = NULL;
+    if (!data)
+        s = json_string("");
+    else if (!memchr(data, 0, len))
+        s = json_stringn(data, len);
     if (s) {
         *encoding = "utf8";
         return s;
@@ -68,6 +73,8 @@ arr_err arr_deadletter_build(const arr_kafka_msg *msg, const char *reason,
     json_object_set_new(payload, "raw", raw);
     json_object_set_new(payload, "raw_encoding", json_string(enc));
     json_object_set_new(payload, "original_key", raw_key);
+    if (strcmp(key_enc, "base64") == 0)
+        json_object_set_new(payload, "key_encoding", json_string(key_enc));
 
     arr_envelope env;
     arr_envelope_init(&env);

@@ -1,6 +1,7 @@
 #include "submission.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The currencies our tenants bill in today; a new one is a deliberate change. */
@@ -33,11 +34,13 @@ static int leap(int y)
 
 static int date_valid(const char *s)
 {
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return 0;
+    for (int i = 0; i < 10; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0; /* sscanf alone would take " 1" or "+1" */
+    }
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1)
         return 0;
@@ -61,6 +64,10 @@ static arr_err get_str(json_t *p, const char *field, char *out, size_t outlen, i
     return ARR_OK;
 }
 
+/* $10 billion: no consumer balance comes near it, and it keeps every product of a balance and
+ * a basis-point rate far inside int64. */
+#define INGEST_CENTS_MAX 1000000000000LL
+
 static arr_err get_cents(json_t *p, const char *field, int64_t *out, ingest_reject *why)
 {
     json_t *v = json_object_get(p, field);
@@ -68,6 +75,8 @@ static arr_err get_cents(json_t *p, const char *field, int64_t *out, ingest_reje
         return reject(why, "missing_field", field, "is required");
     if (!json_is_integer(v))
         return reject(why, "bad_amount", field, "must be an integer number of minor units");
+    if (json_integer_value(v) > INGEST_CENTS_MAX || json_integer_value(v) < -INGEST_CENTS_MAX)
+        return reject(why, "bad_amount", field, "is out of range (more than $10 billion)");
     *out = json_integer_value(v);
     return ARR_OK;
 }

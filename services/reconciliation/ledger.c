@@ -10,26 +10,57 @@ static arr_err bad(char *why, size_t len, const char *field, const char *detail)
     return ARR_EINVAL;
 }
 
-static arr_err copy_str(json_t *p, const char *field, char *out, size_t outlen, char *why,
-                        size_t len)
+typedef int (*char_ok_fn)(char c, size_t i);
+
+static int id_char(char c, size_t i)
+{
+    (void)i;
+    return c >= '!' && c <= '~';
+}
+
+static int source_char(char c, size_t i)
+{
+    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    return alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
+}
+
+static int currency_char(char c, size_t i)
+{
+    (void)i;
+    return c >= 'A' && c <= 'Z';
+}
+
+/* Copies a string field whose every character passes ok (the payload schema's pattern). */
+static arr_err copy_str(json_t *p, const char *field, char *out, size_t outlen, char_ok_fn ok,
+                        const char *pattern, char *why, size_t len)
 {
     json_t *v = json_object_get(p, field);
     if (!json_is_string(v) || json_string_length(v) == 0)
         return bad(why, len, field, "must be a non-empty string");
     if (json_string_length(v) >= outlen)
         return bad(why, len, field, "is too long");
-    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    const char *s = json_string_value(v);
+    for (size_t i = 0; i < json_string_length(v); i++) {
+        if (!ok(s[i], i))
+            return bad(why, len, field, pattern);
+    }
+    memcpy(out, s, json_string_length(v) + 1);
     return ARR_OK;
 }
 
 arr_err recon_payment_from_payload(json_t *payload, recon_payment *out, char *why, size_t len)
 {
     memset(out, 0, sizeof(*out));
-    arr_err e = copy_str(payload, "payment_id", out->payment_id, sizeof(out->payment_id), why, len);
+    arr_err e = copy_str(payload, "payment_id", out->payment_id, sizeof(out->payment_id), id_char,
+                         "must be printable ASCII without spaces", why, len);
     if (!e)
-        e = copy_str(payload, "source", out->source, sizeof(out->source), why, len);
+        e = copy_str(payload, "source", out->source, sizeof(out->source), source_char,
+                     "must match [a-z0-9][a-z0-9_.-]{0,31}", why, len);
     if (!e)
-        e = copy_str(payload, "currency", out->currency, sizeof(out->currency), why, len);
+        e = copy_str(payload, "currency", out->currency, sizeof(out->currency), currency_char,
+                     "must be three capital letters (ISO 4217)", why, len);
+    if (!e && strlen(out->currency) != 3)
+        e = bad(why, len, "currency", "must be three capital letters (ISO 4217)");
     if (e)
         return e;
     json_t *amount = json_object_get(payload, "amount_cents");

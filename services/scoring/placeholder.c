@@ -41,7 +41,9 @@ void scoring_placeholder(const scoring_input *in, scoring_result *out)
         out->reasons[1] = "SERVICE_MEDICAL";
     }
     int64_t bal = in->balance_cents > 0 ? in->balance_cents : 0;
-    out->expected_recovery_cents = bal * out->probability_bp / 10000;
+    /* Split so that no intermediate product can overflow, whatever the balance. */
+    out->expected_recovery_cents =
+        (bal / 10000) * out->probability_bp + (bal % 10000) * out->probability_bp / 10000;
     if (out->expected_recovery_cents < NEXT_CONTACT_COST_CENTS) {
         out->segment = "no-value";
         out->strategy = "do-not-pursue";
