@@ -277,8 +277,23 @@ arr_err arr_kafka_consumer_poll(arr_kafka_consumer *c, int timeout_ms, arr_kafka
 arr_err arr_kafka_consumer_commit(arr_kafka_consumer *c, const arr_kafka_msg *msg, char *errbuf,
                                   size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, msg->topic, msg->partition)->offset = msg->offset + 1;
+    return arr_kafka_consumer_commit_msgs(c, msg, 1, errbuf, errlen);
+}
+
+arr_err arr_kafka_consumer_commit_msgs(arr_kafka_consumer *c, const arr_kafka_msg *msgs, int n,
+                                       char *errbuf, size_t errlen)
+{
+    if (n <= 0)
+        return ARR_OK;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(l, msgs[i].topic, msgs[i].partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(l, msgs[i].topic, msgs[i].partition);
+        if (msgs[i].offset + 1 > tp->offset)
+            tp->offset = msgs[i].offset + 1;
+    }
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 0);
     rd_kafka_topic_partition_list_destroy(l);
     if (err) {

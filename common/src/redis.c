@@ -144,3 +144,92 @@ arr_err arr_redis_ping(arr_redis *r, char *errbuf, size_t errlen)
     const char *argv[] = {"PING"};
     return arr_redis_cmd(r, 1, argv, NULL, NULL, errbuf, errlen);
 }
+
+#define STAGE_MAX_ARGS 34 /* HSET key + 16 pairs */
+
+typedef struct stage_cmd {
+    int argc;
+    char *argv[STAGE_MAX_ARGS];
+} stage_cmd;
+
+struct arr_redis_stage {
+    stage_cmd *cmds;
+    size_t n, max;
+};
+
+arr_err arr_redis_stage_new(size_t max_cmds, arr_redis_stage **out)
+{
+    arr_redis_stage *st = calloc(1, sizeof(*st));
+    if (!st || !(st->cmds = calloc(max_cmds, sizeof(stage_cmd)))) {
+        free(st);
+        return ARR_ENOMEM;
+    }
+    st->max = max_cmds;
+    *out = st;
+    return ARR_OK;
+}
+
+static void cmd_free(stage_cmd *c)
+{
+    for (int i = 0; i < c->argc; i++)
+        free(c->argv[i]);
+    c->argc = 0;
+}
+
+void arr_redis_stage_truncate(arr_redis_stage *st, size_t mark)
+{
+    while (st->n > mark)
+        cmd_free(&st->cmds[--st->n]);
+}
+
+void arr_redis_stage_free(arr_redis_stage *st)
+{
+    if (!st)
+        return;
+    arr_redis_stage_truncate(st, 0);
+    free(st->cmds);
+    free(st);
+}
+
+size_t arr_redis_stage_mark(const arr_redis_stage *st)
+{
+    return st->n;
+}
+
+arr_err arr_redis_stage_hset(arr_redis_stage *st, const char *key, int npairs,
+                             const char *const *fv)
+{
+    if (npairs < 1 || 2 + 2 * npairs > STAGE_MAX_ARGS)
+        return ARR_EINVAL;
+    if (st->n == st->max)
+        return ARR_ELIMIT;
+    stage_cmd *c = &st->cmds[st->n];
+    const char *head[2] = {"HSET", key};
+    for (int i = 0; i < 2 + 2 * npairs; i++) {
+        c->argv[i] = strdup(i < 2 ? head[i] : fv[i - 2]);
+        c->argc = i + 1;
+        if (!c->argv[i]) {
+            cmd_free(c);
+            return ARR_ENOMEM;
+        }
+    }
+    st->n++;
+    return ARR_OK;
+}
+
+arr_err arr_redis_stage_flush(arr_redis_stage *st, arr_redis *r, char *errbuf, size_t errlen)
+{
+    arr_err queued = ARR_OK;
+    for (size_t i = 0; i < st->n; i++) {
+        if (arr_redis_append(r, st->cmds[i].argc, (const char **)st->cmds[i].argv, NULL))
+            queued = ARR_EREDIS;
+    }
+    /* Always read back what was queued, so the connection stays in step. */
+    arr_err e = arr_redis_flush(r, errbuf, errlen);
+    if (!e && queued) {
+        set_err(errbuf, errlen, "redis: some staged commands could not be queued");
+        e = queued;
+    }
+    arr_redis_stage_truncate(st, 0);
+    return e;
+}

@@ -27,7 +27,8 @@ static void usage(const arr_svc_spec *spec)
            "Configuration comes from FILE (KEY=VALUE lines; default $ARR_CONFIG) and the\n"
            "environment, which wins: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST,\n"
            "ARR_REDIS_PORT, ARR_HTTP_PORT (default %u), ARR_HTTP_BIND, ARR_INSTANCE,\n"
-           "ARR_LOG_LEVEL. SIGTERM or SIGINT stops it cleanly.\n",
+           "ARR_LOG_LEVEL, ARR_BATCH_MAX (messages per transaction, default 500). SIGTERM or "
+           "SIGINT stops it cleanly.\n",
            spec->name, spec->name, spec->name, spec->default_http_port);
 }
 
@@ -106,6 +107,9 @@ static arr_err load_settings(arr_svc *s, const char *instance, char *why, size_t
         snprintf(why, whylen, "ARR_LOG_LEVEL: '%s' is not debug, info, warn or error", level_s);
         e = ARR_ECONFIG;
     }
+    int64_t batch;
+    if (!e && !(e = arr_config_int(s->cfg, "ARR_BATCH_MAX", 500, 1, 5000, &batch, why, whylen)))
+        s->batch_max = (int)batch;
     if (!e && !instance)
         e = arr_config_str(s->cfg, "ARR_INSTANCE", s->spec->name, &inst, why, whylen);
     else
@@ -177,6 +181,10 @@ static arr_err open_clients(arr_svc *s, char *why, size_t whylen)
         e = arr_outbox_prepare(s->pg, s->spec->name, why, whylen);
     if (!e)
         e = arr_redis_connect(s->redis_host, s->redis_port, 2000, &s->redis, why, whylen);
+    if (!e)
+        e = arr_redis_stage_new((size_t)s->batch_max * 4, &s->cache);
+    if (!e && !(s->batch = calloc((size_t)s->batch_max, sizeof(*s->batch))))
+        e = ARR_ENOMEM;
     if (!e)
         e = arr_kafka_producer_new(s->brokers, client_id, NULL, &s->producer, why, whylen);
     if (!e)
@@ -250,6 +258,8 @@ void arr_svc_close(arr_svc *s)
     arr_kafka_txn_free(s->txn); /* an open transaction is aborted by the broker's fencing */
     arr_kafka_consumer_free(s->consumer);
     arr_kafka_producer_free(s->producer);
+    arr_redis_stage_free(s->cache);
+    free(s->batch);
     arr_redis_free(s->redis);
     arr_pg_free(s->pg);
     arr_metrics_free(s->metrics);
@@ -309,111 +319,146 @@ arr_err arr_svc_relay(arr_svc *s, int max_rows, int *relayed)
     }
 }
 
-/* Records msg as rejected: dead letter through the outbox, plus the service's own record. */
-static arr_err dead_letter(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg,
-                           const char *reason)
+void arr_svc_cache_account(arr_svc *s, const char *tenant, const char *account, int npairs,
+                           const char *const *fv)
 {
-    char *value = NULL, key[ARR_KEY_MAX], id[ARR_UUID_STRLEN], why[512];
-    size_t len;
-    arr_err e = arr_deadletter_build(msg, reason, &s->who, arr_clock_now_ms(&s->clock), &value,
-                                     &len, key, id);
-    int fresh = 0;
-    if (!e)
-        e = arr_pg_begin(s->pg, why, sizeof(why));
-    if (!e)
-        e = arr_inbox_claim(s->pg, s->spec->name, id, msg->topic, msg->partition, msg->offset,
-                            &fresh, why, sizeof(why));
-    if (!e && fresh)
-        e = arr_outbox_add(s->pg, s->spec->name, s->spec->dead_letter_topic, key, value, why,
-                           sizeof(why));
-    if (!e && fresh && h->rejected)
-        e = h->rejected(h->opaque, s, msg, reason);
-    if (!e)
-        e = arr_pg_commit(s->pg, why, sizeof(why));
-    free(value);
-    if (e) {
-        arr_pg_rollback(s->pg);
-        arr_svc_failed(s, e, "cannot record dead letter", why);
-        return e;
-    }
-    if (fresh) {
-        char part[16], off[24];
-        snprintf(part, sizeof(part), "%d", (int)msg->partition);
-        snprintf(off, sizeof(off), "%lld", (long long)msg->offset);
-        arr_metric_add(s->m_dead, 1);
-        arr_log_warn(&s->log, "message dead-lettered", "topic", msg->topic, "partition", part,
-                     "offset", off, "reason", reason, NULL);
-    }
-    return ARR_OK;
+    char key[ARR_KEY_MAX + 16];
+    snprintf(key, sizeof(key), "arr:acct:%s/%s", tenant, account);
+    arr_err e = arr_redis_stage_hset(s->cache, key, npairs, fv);
+    if (e)
+        arr_log_warn(&s->log, "cache write not staged", "error", arr_strerror(e), "tenant", tenant,
+                     NULL);
 }
 
-/* Claims and applies one decoded event in a transaction. *rejected_why is set for input
- * errors, which the caller turns into a dead letter. */
-static arr_err apply_event(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg,
-                           const arr_envelope *env, char *rejected_why, size_t rlen)
+static void log_dead_letter(arr_svc *s, const arr_kafka_msg *msg, const char *reason)
 {
-    char why[512] = "";
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%d", (int)msg->partition);
+    snprintf(off, sizeof(off), "%lld", (long long)msg->offset);
+    arr_metric_add(s->m_dead, 1);
+    arr_log_warn(&s->log, "message dead-lettered", "topic", msg->topic, "partition", part, "offset",
+                 off, "reason", reason, NULL);
+}
+
+/* Inside the batch transaction: the dead letter through the outbox, plus the service's own
+ * record of the rejection. The derived id, claimed in the inbox, makes a replay harmless. */
+static arr_err dead_letter(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg,
+                           const char *reason, char *why, size_t whylen)
+{
+    char *value = NULL, key[ARR_KEY_MAX], id[ARR_UUID_STRLEN];
+    size_t len;
     int fresh = 0;
-    arr_err e = arr_pg_begin(s->pg, why, sizeof(why));
+    arr_err e = arr_deadletter_build(msg, reason, &s->who, arr_clock_now_ms(&s->clock), &value,
+                                     &len, key, id);
     if (!e)
-        e = arr_inbox_claim(s->pg, s->spec->name, env->event_id, msg->topic, msg->partition,
-                            msg->offset, &fresh, why, sizeof(why));
-    if (!e && fresh) {
-        e = h->apply(h->opaque, s, env, why, sizeof(why));
+        e = arr_inbox_claim(s->pg, s->spec->name, id, msg->topic, msg->partition, msg->offset,
+                            &fresh, why, whylen);
+    if (!e && fresh)
+        e = arr_outbox_add(s->pg, s->spec->name, s->spec->dead_letter_topic, key, value, why,
+                           whylen);
+    if (!e && fresh && h->rejected)
+        e = h->rejected(h->opaque, s, msg, reason);
+    free(value);
+    if (!e && fresh)
+        log_dead_letter(s, msg, reason);
+    return e;
+}
+
+/* One message of the batch, under its own savepoint. Input errors become a dead letter;
+ * any other error is returned and fails the whole batch. */
+static arr_err step_one(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg, char *why,
+                        size_t whylen)
+{
+    arr_envelope env;
+    arr_envelope_init(&env);
+    char rejected[600] = "";
+    int fresh = 0;
+    size_t mark = arr_redis_stage_mark(s->cache);
+    arr_err e = arr_pg_exec(s->pg, "SAVEPOINT arr_msg", why, whylen);
+    if (e)
+        return e;
+    if (arr_envelope_decode(msg->value, msg->value_len, &env, why, whylen) != ARR_OK) {
+        snprintf(rejected, sizeof(rejected), "envelope: %s", why);
+    } else {
+        e = arr_inbox_claim(s->pg, s->spec->name, env.event_id, msg->topic, msg->partition,
+                            msg->offset, &fresh, why, whylen);
+        if (!e && fresh)
+            e = h->apply(h->opaque, s, &env, why, whylen);
+        if (!e && !fresh)
+            arr_metric_add(s->m_duplicates, 1);
         if (e == ARR_EINVAL || e == ARR_EDECODE) {
-            arr_pg_rollback(s->pg);
-            snprintf(rejected_why, rlen, "%s", why);
-            return ARR_OK;
+            snprintf(rejected, sizeof(rejected), "%s", why);
+            e = ARR_OK;
         }
     }
-    if (!e)
-        e = arr_pg_commit(s->pg, why, sizeof(why));
-    if (e) {
-        arr_pg_rollback(s->pg);
-        arr_svc_failed(s, e, "cannot apply event", why);
-        return e;
+    arr_envelope_clear(&env);
+    if (!e && rejected[0]) {
+        arr_redis_stage_truncate(s->cache, mark);
+        e = arr_pg_exec(s->pg, "ROLLBACK TO SAVEPOINT arr_msg", why, whylen);
+        if (!e)
+            e = dead_letter(s, h, msg, rejected, why, whylen);
     }
-    if (!fresh)
-        arr_metric_add(s->m_duplicates, 1);
-    else if (h->committed)
-        h->committed(h->opaque, s, env);
-    return ARR_OK;
+    if (!e)
+        e = arr_pg_exec(s->pg, "RELEASE SAVEPOINT arr_msg", why, whylen);
+    return e;
+}
+
+/* Polls up to batch_max messages: waits for the first, then takes what is already there. */
+static int poll_batch(arr_svc *s, int timeout_ms)
+{
+    int n = 0;
+    char why[256];
+    while (n < s->batch_max) {
+        arr_err e = arr_kafka_consumer_poll(s->consumer, n ? 0 : timeout_ms, &s->batch[n], why,
+                                            sizeof(why));
+        if (e == ARR_EKAFKA)
+            arr_svc_failed(s, e, "consume failed", why);
+        if (e)
+            break;
+        n++;
+    }
+    return n;
+}
+
+static void release_batch(arr_svc *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        arr_kafka_msg_release(&s->batch[i]);
 }
 
 arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
 {
-    arr_kafka_msg msg = {0};
     char why[512] = "";
     int relayed;
-    arr_err e = arr_kafka_consumer_poll(s->consumer, timeout_ms, &msg, why, sizeof(why));
-    if (e) {
-        if (e != ARR_ETIMEOUT)
-            arr_svc_failed(s, e, "consume failed", why);
+    int n = poll_batch(s, timeout_ms);
+    if (n == 0) {
         arr_svc_relay(s, 5000, &relayed); /* a crash may have left rows behind */
-        return e;
+        return ARR_ETIMEOUT;
     }
-    arr_metric_add(s->m_consumed, 1);
-    arr_envelope env;
-    arr_envelope_init(&env);
-    char rejected[600] = "";
-    if (arr_envelope_decode(msg.value, msg.value_len, &env, why, sizeof(why)) != ARR_OK)
-        snprintf(rejected, sizeof(rejected), "envelope: %s", why);
-    else
-        e = apply_event(s, h, &msg, &env, rejected, sizeof(rejected));
-    if (!e && rejected[0])
-        e = dead_letter(s, h, &msg, rejected);
-    arr_envelope_clear(&env);
+    arr_metric_add(s->m_consumed, n);
+    arr_err e = arr_pg_begin(s->pg, why, sizeof(why));
+    for (int i = 0; !e && i < n; i++)
+        e = step_one(s, h, &s->batch[i], why, sizeof(why));
     if (!e)
-        e = arr_svc_relay(s, 5000, &relayed);
+        e = arr_pg_commit(s->pg, why, sizeof(why));
+    if (e) {
+        arr_pg_rollback(s->pg);
+        arr_redis_stage_truncate(s->cache, 0);
+        arr_svc_failed(s, e, "batch rolled back", why);
+    } else if (arr_redis_stage_flush(s->cache, s->redis, why, sizeof(why)) != ARR_OK) {
+        arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
+    }
     if (!e)
-        e = arr_kafka_consumer_commit(s->consumer, &msg, why, sizeof(why));
+        e = arr_svc_relay(s, 100000, &relayed);
+    if (!e && (e = arr_kafka_consumer_commit_msgs(s->consumer, s->batch, n, why, sizeof(why))))
+        arr_svc_failed(s, e, "offset commit failed", why);
     if (e && e != ARR_EFATAL) {
-        /* Not committed: move back so this message comes again after the pause. */
+        /* Not committed: move back so the batch comes again after the pause. */
         char rw[256];
         if (arr_kafka_consumer_rewind(s->consumer, rw, sizeof(rw)) != ARR_OK)
             e = ARR_EFATAL;
     }
-    arr_kafka_msg_release(&msg);
+    release_batch(s, n);
     return e;
 }
 

@@ -3,9 +3,10 @@
  *
  * The story: read a submission from arrears.ingest.submissions; validate it; in one
  * PostgreSQL transaction record its event id (inbox), store the account and queue the
- * account.placed event (outbox); relay the outbox to arrears.accounts; commit the offset;
- * refresh the account's cached view in Redis. A record that fails validation is kept in
- * ingest.rejects and on arrears.ingest.dlq with its reason, and ingest goes on. */
+ * account.placed event (outbox), a whole batch per transaction; refresh the account's cached
+ * view in Redis; relay the outbox to arrears.accounts; commit the offsets. A record that fails
+ * validation is kept in ingest.rejects and on arrears.ingest.dlq with its reason, and ingest goes
+ * on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,7 @@
 #define TOPIC_ACCOUNTS "arrears.accounts"
 
 typedef struct ingest_ctx {
-    ingest_account last; /* the account stored by the last apply, for the cache */
-    int stored;
+    ingest_account last; /* the account of the current apply */
 } ingest_ctx;
 
 static const char *const input_topics[] = {"arrears.ingest.submissions", NULL};
@@ -60,10 +60,18 @@ static arr_err store_account(arr_svc *s, const arr_envelope *placed, const inges
     return e;
 }
 
+/* The fields of the cached view ingest owns. No personal data goes to Redis. */
+static void cache_account(arr_svc *s, const char *tenant, const ingest_account *a)
+{
+    char bal[24];
+    snprintf(bal, sizeof(bal), "%lld", (long long)a->balance_cents);
+    const char *fv[] = {"placed_cents", bal, "currency", a->currency, "status", "placed"};
+    arr_svc_cache_account(s, tenant, a->account_id, 3, fv);
+}
+
 static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
     ingest_ctx *ctx = opaque;
-    ctx->stored = 0;
     if (strcmp(env->event_type, "account.submitted") != 0) {
         snprintf(why, whylen,
                  "bad_event_type: field event_type: ingest takes account.submitted,"
@@ -87,7 +95,8 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     if (!e && inserted)
         e = arr_svc_emit(s, TOPIC_ACCOUNTS, &placed);
     arr_envelope_clear(&placed);
-    ctx->stored = !e && inserted;
+    if (!e && inserted)
+        cache_account(s, env->tenant, &ctx->last);
     return e;
 }
 
@@ -125,21 +134,6 @@ static arr_err rejected(void *opaque, arr_svc *s, const arr_kafka_msg *msg, cons
     return e;
 }
 
-/* The account's cached view: the fields ingest owns. No personal data goes to Redis. */
-static void committed(void *opaque, arr_svc *s, const arr_envelope *env)
-{
-    ingest_ctx *ctx = opaque;
-    if (!ctx->stored)
-        return;
-    char key[ARR_KEY_MAX + 16], bal[24], why[256];
-    snprintf(key, sizeof(key), "arr:acct:%s/%s", env->tenant, ctx->last.account_id);
-    snprintf(bal, sizeof(bal), "%lld", (long long)ctx->last.balance_cents);
-    const char *argv[] = {"HSET",   key,     "placed_cents", bal, "currency", ctx->last.currency,
-                          "status", "placed"};
-    if (arr_redis_cmd(s->redis, 8, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
-        arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
-}
-
 int main(int argc, char **argv)
 {
     arr_svc svc;
@@ -148,8 +142,7 @@ int main(int argc, char **argv)
     if (!e && (e = prepare(&svc, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
     ingest_ctx ctx = {0};
-    arr_svc_handler h = {
-        .apply = apply, .rejected = rejected, .committed = committed, .opaque = &ctx};
+    arr_svc_handler h = {.apply = apply, .rejected = rejected, .opaque = &ctx};
     if (!e)
         e = arr_svc_run_pg(&svc, &h);
     arr_svc_close(&svc);

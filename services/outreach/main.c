@@ -15,8 +15,7 @@
 #define TOPIC_EVENTS "arrears.outreach.events"
 
 typedef struct outreach_ctx {
-    outreach_decision last;
-    int planned;
+    outreach_decision last; /* the decision of the current apply */
 } outreach_ctx;
 
 static const char *const input_topics[] = {"arrears.scores", NULL};
@@ -80,7 +79,6 @@ static arr_err suppress(arr_svc *s, const arr_envelope *score, const outreach_de
 static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
     outreach_ctx *ctx = opaque;
-    ctx->planned = 0;
     if (strcmp(env->event_type, "score.computed") != 0)
         return ARR_OK; /* recorded in the inbox; nothing to plan */
     arr_err e = outreach_first_step(env->payload, env->event_time_ms, &ctx->last, why, whylen);
@@ -89,21 +87,13 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     if (ctx->last.suppress)
         return suppress(s, env, &ctx->last);
     e = plan(s, env, &ctx->last, why, whylen);
-    ctx->planned = !e;
+    if (!e) {
+        char due[ARR_TIME_STRLEN];
+        arr_time_format(ctx->last.due_at_ms, due, sizeof(due));
+        const char *fv[] = {"next_step_at", due, "next_step_channel", ctx->last.channel};
+        arr_svc_cache_account(s, env->tenant, env->account, 2, fv);
+    }
     return e;
-}
-
-static void committed(void *opaque, arr_svc *s, const arr_envelope *env)
-{
-    outreach_ctx *ctx = opaque;
-    if (!ctx->planned)
-        return;
-    char key[ARR_KEY_MAX + 16], due[ARR_TIME_STRLEN], why[256];
-    snprintf(key, sizeof(key), "arr:acct:%s/%s", env->tenant, env->account);
-    arr_time_format(ctx->last.due_at_ms, due, sizeof(due));
-    const char *argv[] = {"HSET", key, "next_step_at", due, "next_step_channel", ctx->last.channel};
-    if (arr_redis_cmd(s->redis, 6, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
-        arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
 }
 
 int main(int argc, char **argv)
@@ -114,7 +104,7 @@ int main(int argc, char **argv)
     if (!e && (e = prepare(&svc, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
     outreach_ctx ctx = {0};
-    arr_svc_handler h = {.apply = apply, .committed = committed, .opaque = &ctx};
+    arr_svc_handler h = {.apply = apply, .opaque = &ctx};
     if (!e)
         e = arr_svc_run_pg(&svc, &h);
     arr_svc_close(&svc);

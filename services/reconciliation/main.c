@@ -15,10 +15,14 @@
 
 #define TOPIC_EVENTS "arrears.payments.events"
 
-typedef struct recon_ctx {
-    recon_ledger last; /* the ledger after the last apply, for the cache */
-    int changed;
-} recon_ctx;
+/* The cached balance, the field of the account's view reconciliation owns. */
+static void cache_balance(arr_svc *s, const arr_envelope *env, int64_t balance_cents)
+{
+    char bal[24];
+    snprintf(bal, sizeof(bal), "%lld", (long long)balance_cents);
+    const char *fv[] = {"balance_cents", bal};
+    arr_svc_cache_account(s, env->tenant, env->account, 1, fv);
+}
 
 static const char *const input_topics[] = {"arrears.accounts", "arrears.payments.inbound", NULL};
 static const arr_svc_spec spec = {
@@ -59,8 +63,7 @@ static arr_err prepare(arr_svc *s, char *why, size_t whylen)
     return e;
 }
 
-static arr_err open_ledger(recon_ctx *ctx, arr_svc *s, const arr_envelope *env, char *why,
-                           size_t whylen)
+static arr_err open_ledger(arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
     json_t *bal = json_object_get(env->payload, "balance_cents");
     const char *cur = json_string_value(json_object_get(env->payload, "currency"));
@@ -74,11 +77,7 @@ static arr_err open_ledger(recon_ctx *ctx, arr_svc *s, const arr_envelope *env, 
     const char *params[] = {env->tenant, env->account, cur, cents, at};
     arr_err e = arr_pg_run(s->pg, "recon_ledger_open", 5, params, NULL, why, whylen);
     if (!e && arr_pg_affected(s->pg) == 1) {
-        ctx->changed = 1;
-        ctx->last = (recon_ledger){.exists = 1,
-                                   .placed_cents = json_integer_value(bal),
-                                   .balance_cents = json_integer_value(bal)};
-        snprintf(ctx->last.currency, sizeof(ctx->last.currency), "%s", cur);
+        cache_balance(s, env, json_integer_value(bal));
     }
     return e;
 }
@@ -147,8 +146,7 @@ static arr_err emit_outcome(arr_svc *s, const arr_envelope *env, const recon_pay
     return e;
 }
 
-static arr_err take_payment(recon_ctx *ctx, arr_svc *s, const arr_envelope *env, char *why,
-                            size_t whylen)
+static arr_err take_payment(arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
     recon_payment p;
     recon_ledger before;
@@ -165,34 +163,19 @@ static arr_err take_payment(recon_ctx *ctx, arr_svc *s, const arr_envelope *env,
     if (!e && fresh)
         e = emit_outcome(s, env, &p, &o);
     if (!e && o.applied && fresh) {
-        ctx->changed = 1;
-        ctx->last = o.after;
+        cache_balance(s, env, o.after.balance_cents);
     }
     return e;
 }
 
 static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
-    recon_ctx *ctx = opaque;
-    ctx->changed = 0;
+    (void)opaque;
     if (strcmp(env->event_type, "account.placed") == 0)
-        return open_ledger(ctx, s, env, why, whylen);
+        return open_ledger(s, env, why, whylen);
     if (strcmp(env->event_type, "payment.received") == 0)
-        return take_payment(ctx, s, env, why, whylen);
+        return take_payment(s, env, why, whylen);
     return ARR_OK; /* other account events: recorded in the inbox, nothing to do yet */
-}
-
-static void committed(void *opaque, arr_svc *s, const arr_envelope *env)
-{
-    recon_ctx *ctx = opaque;
-    if (!ctx->changed)
-        return;
-    char key[ARR_KEY_MAX + 16], bal[24], why[256];
-    snprintf(key, sizeof(key), "arr:acct:%s/%s", env->tenant, env->account);
-    snprintf(bal, sizeof(bal), "%lld", (long long)ctx->last.balance_cents);
-    const char *argv[] = {"HSET", key, "balance_cents", bal};
-    if (arr_redis_cmd(s->redis, 4, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
-        arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
 }
 
 int main(int argc, char **argv)
@@ -202,8 +185,7 @@ int main(int argc, char **argv)
     char why[512];
     if (!e && (e = prepare(&svc, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
-    recon_ctx ctx = {0};
-    arr_svc_handler h = {.apply = apply, .committed = committed, .opaque = &ctx};
+    arr_svc_handler h = {.apply = apply, .opaque = NULL};
     if (!e)
         e = arr_svc_run_pg(&svc, &h);
     arr_svc_close(&svc);

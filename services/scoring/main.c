@@ -112,8 +112,6 @@ static arr_err transform(void *opaque, const arr_kafka_msg *in, arr_kafka_txn *t
         if (e == ARR_EINVAL) {
             snprintf(reason, sizeof(reason), "payload: %s", why);
             e = dead_letter(ctx, in, txn, reason);
-        } else if (!e) {
-            arr_metric_add(ctx->svc->m_published, 1);
         }
     }
     arr_envelope_clear(&env);
@@ -149,6 +147,7 @@ int main(int argc, char **argv)
         arr_err step = arr_kafka_txn_process(svc.txn, BATCH_MAX, 500, transform, &ctx, &processed,
                                              why, sizeof(why));
         if (!step) {
+            arr_metric_add(svc.m_published, ctx.n); /* counted once committed */
             cache_scores(&ctx);
         } else if (step != ARR_ETIMEOUT) {
             if (arr_svc_failed(&svc, step, "transaction failed", why))

@@ -9,13 +9,14 @@ trap 'finish; exit $?' EXIT
 cli="$ARR_BIN_DIR/arrears"
 
 tenant="crash$(date +%s%N | tail -c 10)"
-n=1500
+n=6000
 base=28500
 names=(ingest scoring outreach reconciliation)
 declare -A pid
 launch() { # index
   local i=$1
-  pid[$i]=$(start_service "${names[$i]}" $((base + i)) "${names[$i]}-crash")
+  start_service "${names[$i]}" $((base + i)) "${names[$i]}-crash"
+  pid[$i]=$E2E_LAST_PID
 }
 for i in 0 1 2 3; do launch $i; done
 for i in 0 1 2 3; do
@@ -29,7 +30,7 @@ stored() { q "select count(*) from ingest.accounts where tenant = '$tenant'"; }
 # Two rounds of kill -9 of every replica, spread over the run, each restarted at once.
 for round in 1 2; do
   for i in 0 1 2 3; do
-    sleep 1.5
+    sleep 0.7
     kill -KILL "${pid[$i]}" 2>/dev/null
     wait "${pid[$i]}" 2>/dev/null
     launch $i

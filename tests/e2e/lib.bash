@@ -37,13 +37,14 @@ topic_values() {
 }
 count_keys() { topic_keys "$1" | grep -c "^$2" || true; }
 
-# start_service NAME PORT [INSTANCE]: runs one service replica in the background.
+# start_service NAME PORT [INSTANCE]: runs one service replica in the background; its pid
+# goes to E2E_LAST_PID (not printed: a $(...) subshell would lose it from E2E_PIDS).
 start_service() {
   local name=$1 port=$2 inst=${3:-$1-e2e}
   ARR_HTTP_PORT=$port ARR_INSTANCE=$inst "$ARR_BIN_DIR/arrears-$name" \
     >>"$E2E_TMP/$inst.log" 2>&1 &
+  E2E_LAST_PID=$!
   E2E_PIDS+=($!)
-  echo $!
 }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$1" || true; }

@@ -12,10 +12,10 @@ cli="$ARR_BIN_DIR/arrears"
 tenant="e2e$(date +%s%N | tail -c 10)"
 n=20
 base=28400
-start_service ingest $((base + 1)) >/dev/null
-start_service scoring $((base + 2)) >/dev/null
-start_service outreach $((base + 3)) >/dev/null
-start_service reconciliation $((base + 4)) >/dev/null
+start_service ingest $((base + 1))
+start_service scoring $((base + 2))
+start_service outreach $((base + 3))
+start_service reconciliation $((base + 4))
 
 for i in 1 2 3 4; do
   check "service on port $((base + i)) becomes ready" wait_for 60 ready $((base + i))

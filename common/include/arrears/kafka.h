@@ -63,6 +63,9 @@ arr_err arr_kafka_consumer_poll(arr_kafka_consumer *c, int timeout_ms, arr_kafka
 /* Synchronously commits offset+1 of msg for its partition (outside transactions). */
 arr_err arr_kafka_consumer_commit(arr_kafka_consumer *c, const arr_kafka_msg *msg, char *errbuf,
                                   size_t errlen);
+/* Synchronously commits, for each partition among msgs[0..n), the highest offset + 1. */
+arr_err arr_kafka_consumer_commit_msgs(arr_kafka_consumer *c, const arr_kafka_msg *msgs, int n,
+                                       char *errbuf, size_t errlen);
 /* Moves every assigned partition back to its committed offset (after an abort). */
 arr_err arr_kafka_consumer_rewind(arr_kafka_consumer *c, char *errbuf, size_t errlen);
 /* Number of partitions currently assigned to this member. */

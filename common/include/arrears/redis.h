@@ -28,4 +28,20 @@ arr_err arr_redis_flush(arr_redis *r, char *errbuf, size_t errlen);
 
 arr_err arr_redis_ping(arr_redis *r, char *errbuf, size_t errlen);
 
+/* A stage holds cache writes until the transaction they describe has committed: a service
+ * stages while it applies events, truncates back to a mark when one event is rolled back,
+ * and flushes (one pipelined round trip) after the commit, or resets after a rollback.
+ * The stage owns copies of every string. */
+typedef struct arr_redis_stage arr_redis_stage;
+
+arr_err arr_redis_stage_new(size_t max_cmds, arr_redis_stage **out);
+void arr_redis_stage_free(arr_redis_stage *st);
+/* HSET key f1 v1 [f2 v2 ...]; fv holds 2 * npairs strings. ARR_ELIMIT past max_cmds. */
+arr_err arr_redis_stage_hset(arr_redis_stage *st, const char *key, int npairs,
+                             const char *const *fv);
+size_t arr_redis_stage_mark(const arr_redis_stage *st);
+void arr_redis_stage_truncate(arr_redis_stage *st, size_t mark);
+/* Sends every staged command in one pipeline and empties the stage, even on error. */
+arr_err arr_redis_stage_flush(arr_redis_stage *st, arr_redis *r, char *errbuf, size_t errlen);
+
 #endif

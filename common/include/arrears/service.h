@@ -3,11 +3,13 @@
  * JSON logs, the clock, signals, the Kafka consumer and producer, PostgreSQL, Redis, and the
  * HTTP endpoint with /healthz, /readyz and /metrics.
  *
- * It also runs the inbox pattern for services whose truth is PostgreSQL: poll one message,
- * decode its envelope, and in one SQL transaction claim its event id in <schema>.inbox, apply
- * it and queue the resulting events in <schema>.outbox; then relay the outbox and commit the
- * offset. A message that cannot be accepted is dead-lettered through the same outbox (with a
- * derived id, claimed in the inbox, so a redelivery does not record it twice).
+ * It also runs the inbox pattern for services whose truth is PostgreSQL: poll a batch of
+ * messages and, in one SQL transaction, for each one decode its envelope, claim its event id
+ * in <schema>.inbox, apply it and queue the resulting events in <schema>.outbox (each message
+ * under its own savepoint); commit; write the staged cache entries to Redis; relay the
+ * outbox; commit the offsets. A message that cannot be accepted is rolled back to its
+ * savepoint and dead-lettered through the same outbox (with a derived id, claimed in the
+ * inbox, so a redelivery does not record it twice).
  *
  * The arr_svc struct is the service's context and owns everything in it. */
 #ifndef ARREARS_SERVICE_H
@@ -55,8 +57,11 @@ typedef struct arr_svc {
     arr_redis *redis;
     arr_kafka_producer *producer;
     arr_kafka_consumer *consumer;
-    arr_kafka_txn *txn; /* transactional services only */
-    atomic_int ready;   /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
+    arr_kafka_txn *txn;     /* transactional services only */
+    arr_redis_stage *cache; /* cache writes waiting for the commit */
+    arr_kafka_msg *batch;   /* the messages of the open unit of work */
+    int batch_max;          /* ARR_BATCH_MAX */
+    atomic_int ready; /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
     atomic_llong ready_at_ms; /* monotonic time of the last dependency check */
     int64_t next_check_ms;
     char not_ready[128];
@@ -79,18 +84,23 @@ typedef struct arr_svc_handler {
     arr_err (*apply)(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen);
     /* Inside the dead-letter transaction (may be NULL): record the rejection in own tables. */
     arr_err (*rejected)(void *opaque, arr_svc *s, const arr_kafka_msg *msg, const char *why);
-    /* After the commit (may be NULL): refresh the Redis cache. Failures only log. */
-    void (*committed)(void *opaque, arr_svc *s, const arr_envelope *env);
     void *opaque;
 } arr_svc_handler;
 
-/* One message through the inbox pattern, then an outbox relay. ARR_ETIMEOUT when nothing
- * came. Errors other than input errors leave the offset uncommitted and rewind. */
+/* One batch through the inbox pattern, then an outbox relay. ARR_ETIMEOUT when nothing
+ * came. Errors other than input errors roll the batch back, leave its offsets uncommitted
+ * and rewind the consumer, so the batch comes again. */
 arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms);
 
 /* The whole loop of a PostgreSQL-backed service: steps until SIGTERM/SIGINT, pausing a
  * second after a retriable error. Returns ARR_OK on a requested stop, ARR_EFATAL otherwise. */
 arr_err arr_svc_run_pg(arr_svc *s, const arr_svc_handler *h);
+
+/* Stages HSET arr:acct:<tenant>/<account> f1 v1 ... for after the commit (Redis is a cache of
+ * what PostgreSQL holds, so it is written only once that is true). fv: 2 * npairs strings.
+ * A failure to stage only logs: the cache is then stale until rebuilt, the truth is safe. */
+void arr_svc_cache_account(arr_svc *s, const char *tenant, const char *account, int npairs,
+                           const char *const *fv);
 
 /* Queues an event in this service's outbox, inside the current transaction. */
 arr_err arr_svc_emit(arr_svc *s, const char *topic, const arr_envelope *env);
