@@ -1,5 +1,8 @@
 #include "arrears/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 static const char *const names[ARR_ERR__COUNT] = {
     [ARR_OK] = "ok",
     [ARR_EINVAL] = "invalid argument or input",
@@ -64,4 +67,14 @@ const char *arr_errclass_name(arr_err_class c)
     default:
         return "fatal";
     }
+}
+
+void arr_errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    if (!errbuf || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
 }

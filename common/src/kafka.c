@@ -22,19 +22,6 @@ struct arr_kafka_txn {
     rd_kafka_t *rk;               /* transactional producer, owned */
 };
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void arr_kafka_msg_release(arr_kafka_msg *m)
 {
     if (m->rk)
@@ -49,14 +36,14 @@ static arr_err conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *
         const char *eq = strchr(*kv, '=');
         char key[128];
         if (!eq || (size_t)(eq - *kv) >= sizeof(key)) {
-            set_err(errbuf, errlen, "kafka property '%s': expected key=value", *kv);
+            arr_errbuf_set(errbuf, errlen, "kafka property '%s': expected key=value", *kv);
             return ARR_ECONFIG;
         }
         memcpy(key, *kv, (size_t)(eq - *kv));
         key[eq - *kv] = '\0';
         char why[256];
         if (rd_kafka_conf_set(conf, key, eq + 1, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-            set_err(errbuf, errlen, "kafka property %s: %s", key, why);
+            arr_errbuf_set(errbuf, errlen, "kafka property %s: %s", key, why);
             return ARR_ECONFIG;
         }
     }
@@ -105,7 +92,7 @@ arr_err arr_kafka_producer_new(const char *brokers, const char *client_id, const
     if (!p->rk) {
         rd_kafka_conf_destroy(conf);
         free(p);
-        set_err(errbuf, errlen, "kafka producer: %s", why);
+        arr_errbuf_set(errbuf, errlen, "kafka producer: %s", why);
         return ARR_ECONFIG;
     }
     *out = p;
@@ -140,12 +127,12 @@ arr_err arr_kafka_producer_flush(arr_kafka_producer *p, int timeout_ms, char *er
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
     if (p->failed) {
-        set_err(errbuf, errlen, "%s (%ld failed in all)", p->first_error, p->failed);
+        arr_errbuf_set(errbuf, errlen, "%s (%ld failed in all)", p->first_error, p->failed);
         p->failed = 0;
         return ARR_EKAFKA;
     }
     if (err) {
-        set_err(errbuf, errlen, "kafka flush: %s", rd_kafka_err2str(err));
+        arr_errbuf_set(errbuf, errlen, "kafka flush: %s", rd_kafka_err2str(err));
         return err == RD_KAFKA_RESP_ERR__TIMED_OUT ? ARR_ETIMEOUT : ARR_EKAFKA;
     }
     return ARR_OK;
@@ -232,7 +219,7 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
         free(c);
-        set_err(errbuf, errlen, "kafka consumer: %s", why);
+        arr_errbuf_set(errbuf, errlen, "kafka consumer: %s", why);
         return ARR_ECONFIG;
     }
     rd_kafka_poll_set_consumer(c->rk);
@@ -242,7 +229,7 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
     rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (err) {
-        set_err(errbuf, errlen, "kafka subscribe: %s", rd_kafka_err2str(err));
+        arr_errbuf_set(errbuf, errlen, "kafka subscribe: %s", rd_kafka_err2str(err));
         rd_kafka_destroy(c->rk);
         free(c);
         return ARR_EKAFKA;
@@ -258,7 +245,7 @@ arr_err arr_kafka_consumer_poll(arr_kafka_consumer *c, int timeout_ms, arr_kafka
     if (!m)
         return ARR_ETIMEOUT;
     if (m->err) {
-        set_err(errbuf, errlen, "kafka consume: %s", rd_kafka_message_errstr(m));
+        arr_errbuf_set(errbuf, errlen, "kafka consume: %s", rd_kafka_message_errstr(m));
         int eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
         rd_kafka_message_destroy(m);
         return eof ? ARR_ETIMEOUT : ARR_EKAFKA;
@@ -297,7 +284,7 @@ arr_err arr_kafka_consumer_commit_msgs(arr_kafka_consumer *c, const arr_kafka_ms
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 0);
     rd_kafka_topic_partition_list_destroy(l);
     if (err) {
-        set_err(errbuf, errlen, "kafka commit: %s", rd_kafka_err2str(err));
+        arr_errbuf_set(errbuf, errlen, "kafka commit: %s", rd_kafka_err2str(err));
         return ARR_EKAFKA;
     }
     return ARR_OK;
@@ -316,7 +303,7 @@ arr_err arr_kafka_consumer_rewind(arr_kafka_consumer *c, char *errbuf, size_t er
         }
         rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, parts, 10000);
         if (e) {
-            set_err(errbuf, errlen, "kafka rewind: %s", rd_kafka_error_string(e));
+            arr_errbuf_set(errbuf, errlen, "kafka rewind: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
             rd_kafka_topic_partition_list_destroy(parts);
             return ARR_EKAFKA;
@@ -325,7 +312,7 @@ arr_err arr_kafka_consumer_rewind(arr_kafka_consumer *c, char *errbuf, size_t er
     if (parts)
         rd_kafka_topic_partition_list_destroy(parts);
     if (err) {
-        set_err(errbuf, errlen, "kafka rewind: %s", rd_kafka_err2str(err));
+        arr_errbuf_set(errbuf, errlen, "kafka rewind: %s", rd_kafka_err2str(err));
         return ARR_EKAFKA;
     }
     return ARR_OK;
@@ -357,7 +344,7 @@ static arr_err txn_check(rd_kafka_error_t *e, const char *what, char *errbuf, si
     *retry = 0;
     if (!e)
         return ARR_OK;
-    set_err(errbuf, errlen, "kafka %s: %s", what, rd_kafka_error_string(e));
+    arr_errbuf_set(errbuf, errlen, "kafka %s: %s", what, rd_kafka_error_string(e));
     arr_err r = ARR_EKAFKA;
     if (rd_kafka_error_is_fatal(e))
         r = ARR_EFATAL;
@@ -393,7 +380,7 @@ arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char
     if (!t->rk) {
         rd_kafka_conf_destroy(conf);
         free(t);
-        set_err(errbuf, errlen, "kafka txn producer: %s", why);
+        arr_errbuf_set(errbuf, errlen, "kafka txn producer: %s", why);
         return ARR_ECONFIG;
     }
     int retry;
@@ -428,7 +415,7 @@ static arr_err txn_abort(arr_kafka_txn *t, arr_err cause, char *errbuf, size_t e
                       &retry);
     } while (retry);
     if (e == ARR_EFATAL) {
-        set_err(errbuf, errlen, "%s", ignored);
+        arr_errbuf_set(errbuf, errlen, "%s", ignored);
         return ARR_EFATAL;
     }
     char why[256];
@@ -493,7 +480,7 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
             if (!pe)
                 arr_kafka_msg_release(&m);
             e = ARR_EABORT; /* partitions moved under the open transaction */
-            set_err(errbuf, errlen, "partitions revoked during a transaction%s", "");
+            arr_errbuf_set(errbuf, errlen, "partitions revoked during a transaction%s", "");
             break;
         }
         if (pe)
@@ -521,13 +508,13 @@ arr_err arr_kafka_ping(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errl
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
     if (err) {
-        set_err(errbuf, errlen, "kafka: %s", rd_kafka_err2str(err));
+        arr_errbuf_set(errbuf, errlen, "kafka: %s", rd_kafka_err2str(err));
         return err == RD_KAFKA_RESP_ERR__TIMED_OUT ? ARR_ETIMEOUT : ARR_EKAFKA;
     }
     int brokers = md->broker_cnt;
     rd_kafka_metadata_destroy(md);
     if (brokers < 1) {
-        set_err(errbuf, errlen, "kafka: no broker in metadata%s", "");
+        arr_errbuf_set(errbuf, errlen, "kafka: no broker in metadata%s", "");
         return ARR_EKAFKA;
     }
     return ARR_OK;

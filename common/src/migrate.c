@@ -11,19 +11,6 @@
 #define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
 #define MIGRATE_LOCK_KEY "7317001"
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* "NNN_name.sql" -> NNN, or -1. */
 static int migration_number(const char *name)
 {
@@ -48,7 +35,7 @@ static arr_err list_files(const char *dir, char ***names, int *count, char *errb
 {
     DIR *d = opendir(dir);
     if (!d) {
-        set_err(errbuf, errlen, "migrations: cannot open folder %s", dir);
+        arr_errbuf_set(errbuf, errlen, "migrations: cannot open folder %s", dir);
         return ARR_ENOTFOUND;
     }
     char **v = calloc(MIGRATION_MAX_FILES, sizeof(char *));
@@ -75,7 +62,7 @@ static arr_err list_files(const char *dir, char ***names, int *count, char *errb
     qsort(v, (size_t)n, sizeof(char *), cmp_names);
     for (int i = 1; i < n; i++) {
         if (migration_number(v[i]) == migration_number(v[i - 1])) {
-            set_err(errbuf, errlen, "migrations: %s and %s share a number", v[i - 1], v[i]);
+            arr_errbuf_set(errbuf, errlen, "migrations: %s and %s share a number", v[i - 1], v[i]);
             e = ARR_ECONFIG;
         }
     }
@@ -88,7 +75,7 @@ static arr_err read_file(const char *path, char **out, char *errbuf, size_t errl
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(errbuf, errlen, "migrations: cannot read %s", path);
+        arr_errbuf_set(errbuf, errlen, "migrations: cannot read %s", path);
         return ARR_EIO;
     }
     char *buf = malloc(MIGRATION_MAX_BYTES + 1);
@@ -98,8 +85,8 @@ static arr_err read_file(const char *path, char **out, char *errbuf, size_t errl
         return ARR_ENOMEM;
     if (n > MIGRATION_MAX_BYTES) {
         free(buf);
-        set_err(errbuf, errlen, "migrations: %s is larger than %d bytes", path,
-                MIGRATION_MAX_BYTES);
+        arr_errbuf_set(errbuf, errlen, "migrations: %s is larger than %d bytes", path,
+                       MIGRATION_MAX_BYTES);
         return ARR_ELIMIT;
     }
     buf[n] = '\0';
@@ -136,7 +123,7 @@ static arr_err apply_one(arr_pg *pg, const char *dir, const char *name, int *app
     e = arr_pg_run(pg, "arr_migration_get", 1, q, &res, errbuf, errlen);
     if (!e && PQntuples(res) == 1) {
         if (strcmp(PQgetvalue(res, 0, 0), hex) != 0) {
-            set_err(errbuf, errlen, "migrations: %s changed after it was applied", name);
+            arr_errbuf_set(errbuf, errlen, "migrations: %s changed after it was applied", name);
             e = ARR_ECONFIG;
         }
         PQclear(res);
@@ -213,7 +200,7 @@ arr_err arr_migrate_version(arr_pg *pg, int *version, char *errbuf, size_t errle
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     int missing = state && strcmp(state, "42P01") == 0; /* undefined_table: nothing applied */
     if (!missing)
-        set_err(errbuf, errlen, "migrations: %s", PQresultErrorMessage(res));
+        arr_errbuf_set(errbuf, errlen, "migrations: %s", PQresultErrorMessage(res));
     PQclear(res);
     return missing ? ARR_OK : ARR_EPG;
 }

@@ -8,19 +8,6 @@
 #define STMT_MAX 96
 #define SQL_MAX 512
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int schema_valid(const char *s)
 {
     if (!*s || strlen(s) > 32)
@@ -40,7 +27,7 @@ static void stmt_name(char *out, const char *schema, const char *what)
 arr_err arr_outbox_prepare(arr_pg *pg, const char *schema, char *errbuf, size_t errlen)
 {
     if (!schema_valid(schema)) {
-        set_err(errbuf, errlen, "outbox: bad schema name '%s'", schema);
+        arr_errbuf_set(errbuf, errlen, "outbox: bad schema name '%s'", schema);
         return ARR_EINVAL;
     }
     struct {
@@ -86,7 +73,7 @@ static arr_err publish_rows(PGresult *rows, arr_kafka_producer *p, char *errbuf,
         arr_err e = arr_kafka_produce(p, PQgetvalue(rows, i, 1), key, strlen(key),
                                       PQgetvalue(rows, i, 3), (size_t)PQgetlength(rows, i, 3));
         if (e) {
-            set_err(errbuf, errlen, "outbox: produce to %s failed", PQgetvalue(rows, i, 1));
+            arr_errbuf_set(errbuf, errlen, "outbox: produce to %s failed", PQgetvalue(rows, i, 1));
             return e;
         }
     }

@@ -21,26 +21,13 @@ struct arr_pg {
     long affected;
 };
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Maps a failed result to an arr_err using its SQLSTATE class. */
 static arr_err result_err(arr_pg *pg, PGresult *res, const char *what, char *errbuf, size_t errlen)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn);
-    set_err(errbuf, errlen, "postgresql %s: [%s] %.*s", what, state ? state : "-----",
-            (int)strcspn(msg, "\n"), msg);
+    arr_errbuf_set(errbuf, errlen, "postgresql %s: [%s] %.*s", what, state ? state : "-----",
+                   (int)strcspn(msg, "\n"), msg);
     if (PQstatus(pg->conn) == CONNECTION_BAD)
         return ARR_EPG;
     if (!state)
@@ -69,7 +56,7 @@ static arr_err open_conn(arr_pg *pg, char *errbuf, size_t errlen)
     pg->conn = PQconnectdb(pg->conninfo);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         const char *msg = PQerrorMessage(pg->conn);
-        set_err(errbuf, errlen, "postgresql connect: %.*s", (int)strcspn(msg, "\n"), msg);
+        arr_errbuf_set(errbuf, errlen, "postgresql connect: %.*s", (int)strcspn(msg, "\n"), msg);
         return ARR_EPG;
     }
     PGresult *res = PQexec(pg->conn, "SET client_min_messages = warning");
@@ -141,8 +128,8 @@ arr_err arr_pg_prepare(arr_pg *pg, const char *name, const char *sql, int nparam
             return ARR_OK; /* already prepared on this connection */
     }
     if (pg->n_stmts == PG_MAX_STMTS) {
-        set_err(errbuf, errlen, "postgresql prepare %s: more than %d statements", name,
-                PG_MAX_STMTS);
+        arr_errbuf_set(errbuf, errlen, "postgresql prepare %s: more than %d statements", name,
+                       PG_MAX_STMTS);
         return ARR_ELIMIT;
     }
     pg_stmt s = {strdup(name), strdup(sql), nparams};
@@ -200,7 +187,7 @@ arr_err arr_pg_commit(arr_pg *pg, char *errbuf, size_t errlen)
         e = result_err(pg, res, "commit", errbuf, errlen);
     /* A COMMIT of a failed transaction answers ROLLBACK: report it, never pretend success. */
     else if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
-        set_err(errbuf, errlen, "postgresql commit: transaction was rolled back");
+        arr_errbuf_set(errbuf, errlen, "postgresql commit: transaction was rolled back");
         e = ARR_EABORT;
     }
     PQclear(res);

@@ -13,19 +13,6 @@ struct arr_redis {
     int pending; /* commands appended but not read */
 };
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static arr_err open_ctx(arr_redis *r, char *errbuf, size_t errlen)
 {
     struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
@@ -34,8 +21,8 @@ static arr_err open_ctx(arr_redis *r, char *errbuf, size_t errlen)
     r->pending = 0;
     r->ctx = redisConnectWithTimeout(r->host, r->port, tv);
     if (!r->ctx || r->ctx->err) {
-        set_err(errbuf, errlen, "redis connect %s:%d: %s", r->host, r->port,
-                r->ctx ? r->ctx->errstr : "out of memory");
+        arr_errbuf_set(errbuf, errlen, "redis connect %s:%d: %s", r->host, r->port,
+                       r->ctx ? r->ctx->errstr : "out of memory");
         return ARR_EREDIS;
     }
     redisSetTimeout(r->ctx, tv);
@@ -82,11 +69,11 @@ static arr_err ensure_ctx(arr_redis *r, char *errbuf, size_t errlen)
 static arr_err check_reply(arr_redis *r, redisReply *rep, char *errbuf, size_t errlen)
 {
     if (!rep) {
-        set_err(errbuf, errlen, "redis: %s", r->ctx->errstr);
+        arr_errbuf_set(errbuf, errlen, "redis: %s", r->ctx->errstr);
         return ARR_EREDIS;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        set_err(errbuf, errlen, "redis: %s", rep->str);
+        arr_errbuf_set(errbuf, errlen, "redis: %s", rep->str);
         return ARR_EREDIS;
     }
     return ARR_OK;
@@ -127,7 +114,7 @@ arr_err arr_redis_flush(arr_redis *r, char *errbuf, size_t errlen)
         int rc = redisGetReply(r->ctx, &v);
         r->pending--;
         if (rc != REDIS_OK) {
-            set_err(errbuf, errlen, "redis: %s", r->ctx->errstr);
+            arr_errbuf_set(errbuf, errlen, "redis: %s", r->ctx->errstr);
             r->pending = 0; /* the context is broken; replies are gone with it */
             return ARR_EREDIS;
         }
@@ -227,7 +214,7 @@ arr_err arr_redis_stage_flush(arr_redis_stage *st, arr_redis *r, char *errbuf, s
     /* Always read back what was queued, so the connection stays in step. */
     arr_err e = arr_redis_flush(r, errbuf, errlen);
     if (!e && queued) {
-        set_err(errbuf, errlen, "redis: some staged commands could not be queued");
+        arr_errbuf_set(errbuf, errlen, "redis: some staged commands could not be queued");
         e = queued;
     }
     arr_redis_stage_truncate(st, 0);

@@ -11,6 +11,8 @@
 #ifndef ARREARS_ERR_H
 #define ARREARS_ERR_H
 
+#include <stddef.h>
+
 typedef enum arr_err {
     ARR_OK = 0,
     ARR_EINVAL,    /* bad argument or bad input; the message explains */
@@ -38,6 +40,10 @@ typedef enum arr_err_class {
     ARR_ERRCLASS_ABORTABLE, /* abort the unit of work and redo it */
     ARR_ERRCLASS_FATAL,     /* stop the process */
 } arr_err_class;
+
+/* Formats a reason into a caller's error buffer (errbuf may be NULL or errlen 0: ignored). */
+void arr_errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Static, never NULL. */
 const char *arr_strerror(arr_err e);
