@@ -464,6 +464,9 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
     int n = 0;
     for (;;) {
         e = fn(opaque, &m, t);
+        if (e)
+            arr_errbuf_set(errbuf, errlen, "transform failed on %s[%d]@%lld: %s", m.topic,
+                           (int)m.partition, (long long)m.offset, arr_strerror(e));
         if (!e) {
             rd_kafka_topic_partition_t *tp =
                 rd_kafka_topic_partition_list_find(offsets, m.topic, m.partition);

@@ -60,11 +60,17 @@ static arr_err list_files(const char *dir, char ***names, int *count, char *errb
         return e;
     }
     qsort(v, (size_t)n, sizeof(char *), cmp_names);
-    for (int i = 1; i < n; i++) {
+    for (int i = 1; !e && i < n; i++) {
         if (migration_number(v[i]) == migration_number(v[i - 1])) {
             arr_errbuf_set(errbuf, errlen, "migrations: %s and %s share a number", v[i - 1], v[i]);
             e = ARR_ECONFIG;
         }
+    }
+    if (e) {
+        for (int i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        return e;
     }
     *names = v;
     *count = n;

@@ -3,6 +3,7 @@
  * Every key is under arrears:test:redis:<random>: and the suite's fini deletes the keys the
  * test used, also when an assertion failed. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,9 @@ static arr_redis *connect_or_fail(void)
 
 static void setup(void)
 {
+    /* As the services do (arr_sig): a write to a connection the server closed must come back
+     * as an error, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     char tok[11];
     make_token(tok, sizeof(tok));
     snprintf(prefix, sizeof(prefix), "arrears:test:redis:%s:", tok);
@@ -260,6 +264,124 @@ Test(redis, pipeline_reports_first_error_and_consumes_all_replies)
     cr_expect_eq(arr_redis_flush(r, err, sizeof(err)), ARR_OK, "nothing should be pending");
     char perr[512] = "";
     cr_expect_eq(arr_redis_ping(r, perr, sizeof(perr)), ARR_OK, "%s", perr);
+    arr_redis_free(r);
+}
+
+Test(redis, killed_connection_fails_then_reconnects)
+{
+    arr_redis *r = connect_or_fail();
+    arr_redis *killer = connect_or_fail();
+    const char *id_cmd[] = {"CLIENT", "ID"};
+    long long id = cmd_int(r, 2, id_cmd);
+    char idbuf[32];
+    snprintf(idbuf, sizeof(idbuf), "%lld", id);
+    const char *kill[] = {"CLIENT", "KILL", "ID", idbuf};
+    cr_assert_eq(cmd_int(killer, 4, kill), 1, "CLIENT KILL did not find the connection");
+
+    const char *k = key("after-kill");
+    const char *set[] = {"SET", k, "v"};
+    char err[512] = "";
+    arr_err e = arr_redis_cmd(r, 3, set, NULL, NULL, err, sizeof(err));
+    cr_assert_eq(e, ARR_EREDIS, "a command on a killed connection gave %s", arr_strerror(e));
+    cr_expect_neq(err[0], '\0', "no message");
+    /* The next command reconnects by itself. */
+    err[0] = '\0';
+    e = arr_redis_cmd(r, 3, set, NULL, NULL, err, sizeof(err));
+    cr_assert_eq(e, ARR_OK, "no reconnect after a lost connection: %s (%s)", arr_strerror(e),
+                 err);
+    cr_expect_neq(cmd_int(r, 2, id_cmd), id, "still the killed connection?");
+    const char *get[] = {"GET", k};
+    redisReply *rep = cmd_ok(killer, 2, get);
+    cr_assert_eq(rep->type, REDIS_REPLY_STRING);
+    cr_expect_str_eq(rep->str, "v");
+    freeReplyObject(rep);
+
+    /* A pipeline queued on a killed connection reports the loss, and the next one works. */
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)cmd_int(r, 2, id_cmd));
+    cr_assert_eq(cmd_int(killer, 4, kill), 1);
+    const char *h = key("pipe-after-kill");
+    const char *hset[] = {"HSET", h, "f", "1"};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(arr_redis_append(r, 4, hset, NULL), ARR_OK);
+    e = arr_redis_flush(r, err, sizeof(err));
+    cr_assert_eq(e, ARR_EREDIS, "a pipeline on a killed connection gave %s", arr_strerror(e));
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(arr_redis_append(r, 4, hset, NULL), ARR_OK);
+    e = arr_redis_flush(r, err, sizeof(err));
+    cr_assert_eq(e, ARR_OK, "pipeline after reconnect: %s (%s)", arr_strerror(e), err);
+    const char *hlen[] = {"HLEN", h};
+    cr_expect_eq(cmd_int(r, 2, hlen), 1);
+    arr_redis_free(killer);
+    arr_redis_free(r);
+}
+
+Test(redis, stage_holds_writes_until_flushed)
+{
+    arr_redis *r = connect_or_fail();
+    arr_redis_stage *st = NULL;
+    cr_assert_eq(arr_redis_stage_new(3, &st), ARR_OK);
+    const char *k1 = key("stage1"), *k2 = key("stage2"), *k3 = key("stage3"), *k4 = key("stage4");
+
+    /* The stage keeps its own copies of the strings. */
+    char field[16] = "amount", value[16] = "1200";
+    const char *fv1[] = {field, value, "currency", "EUR"};
+    cr_assert_eq(arr_redis_stage_hset(st, k1, 2, fv1), ARR_OK);
+    strcpy(field, "XXXXXX");
+    strcpy(value, "9999");
+    size_t mark = arr_redis_stage_mark(st);
+    cr_expect_eq(mark, 1);
+    const char *fv2[] = {"f", "rolled back"};
+    cr_assert_eq(arr_redis_stage_hset(st, k2, 1, fv2), ARR_OK);
+    arr_redis_stage_truncate(st, mark); /* that event was rolled back */
+    cr_expect_eq(arr_redis_stage_mark(st), 1);
+    const char *fv3[] = {"f", "3"};
+    cr_assert_eq(arr_redis_stage_hset(st, k3, 1, fv3), ARR_OK);
+    cr_assert_eq(arr_redis_stage_hset(st, k4, 1, fv3), ARR_OK);
+    cr_expect_eq(arr_redis_stage_hset(st, key("stage5"), 1, fv3), ARR_ELIMIT);
+    cr_expect_eq(arr_redis_stage_hset(st, k4, 0, fv3), ARR_EINVAL);
+    const char *many[40];
+    for (int i = 0; i < 40; i++)
+        many[i] = "x";
+    cr_expect_eq(arr_redis_stage_hset(st, k4, 17, many), ARR_EINVAL);
+
+    /* Nothing reached Redis before the flush. */
+    const char *exists[] = {"EXISTS", k1, k2, k3, k4};
+    cr_expect_eq(cmd_int(r, 5, exists), 0, "staged writes reached Redis before the flush");
+    char err[512] = "";
+    cr_assert_eq(arr_redis_stage_flush(st, r, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_expect_eq(arr_redis_stage_mark(st), 0, "the stage was not emptied");
+    const char *ex2[] = {"EXISTS", k2};
+    cr_expect_eq(cmd_int(r, 2, ex2), 0, "a truncated write was sent");
+    const char *ex134[] = {"EXISTS", k1, k3, k4};
+    cr_expect_eq(cmd_int(r, 4, ex134), 3);
+    const char *hget[] = {"HGET", k1, "amount"};
+    redisReply *rep = cmd_ok(r, 3, hget);
+    cr_assert_eq(rep->type, REDIS_REPLY_STRING, "field 'amount' missing");
+    cr_expect_str_eq(rep->str, "1200");
+    freeReplyObject(rep);
+    const char *hlen[] = {"HLEN", k1};
+    cr_expect_eq(cmd_int(r, 2, hlen), 2);
+
+    /* A failing staged command: the others still apply, the stage is emptied anyway, and the
+     * connection stays in step. */
+    const char *s = key("stage-string");
+    const char *set[] = {"SET", s, "text"};
+    freeReplyObject(cmd_ok(r, 3, set));
+    const char *fv4[] = {"g", "4"};
+    cr_assert_eq(arr_redis_stage_hset(st, s, 1, fv4), ARR_OK);
+    cr_assert_eq(arr_redis_stage_hset(st, k3, 1, fv4), ARR_OK);
+    err[0] = '\0';
+    cr_expect_eq(arr_redis_stage_flush(st, r, err, sizeof(err)), ARR_EREDIS);
+    cr_expect(strstr(err, "WRONGTYPE") != NULL, "message: %s", err);
+    cr_expect_eq(arr_redis_stage_mark(st), 0, "the stage was not emptied after an error");
+    const char *hget3[] = {"HGET", k3, "g"};
+    rep = cmd_ok(r, 3, hget3);
+    cr_assert_eq(rep->type, REDIS_REPLY_STRING, "reply type %d", rep->type);
+    cr_expect_str_eq(rep->str, "4");
+    freeReplyObject(rep);
+    /* An empty stage flushes to nothing. */
+    cr_expect_eq(arr_redis_stage_flush(st, r, err, sizeof(err)), ARR_OK, "%s", err);
+    arr_redis_stage_free(st);
     arr_redis_free(r);
 }
 
