@@ -20,6 +20,8 @@ struct arr_kafka_consumer {
 struct arr_kafka_txn {
     arr_kafka_consumer *consumer; /* borrowed */
     rd_kafka_t *rk;               /* transactional producer, owned */
+    char brokers[512];
+    char transactional_id[256];
 };
 
 void arr_kafka_msg_release(arr_kafka_msg *m)
@@ -356,30 +358,25 @@ static arr_err txn_check(rd_kafka_error_t *e, const char *what, char *errbuf, si
     return r;
 }
 
-arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char *transactional_id,
-                          arr_kafka_txn **out, char *errbuf, size_t errlen)
+/* Creates the transactional producer and registers it with the coordinator, which aborts
+ * whatever an earlier producer with the same id left open and fences it. */
+static arr_err txn_open(arr_kafka_txn *t, char *errbuf, size_t errlen)
 {
-    arr_kafka_txn *t = calloc(1, sizeof(*t));
-    if (!t)
-        return ARR_ENOMEM;
-    t->consumer = c;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char kv[2][512];
-    snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", brokers);
-    snprintf(kv[1], sizeof(kv[1]), "transactional.id=%s", transactional_id);
+    char kv[2][800];
+    snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", t->brokers);
+    snprintf(kv[1], sizeof(kv[1]), "transactional.id=%s", t->transactional_id);
     const char *props[] = {
         kv[0], kv[1], "linger.ms=5", "compression.type=lz4", "transaction.timeout.ms=60000", NULL};
     arr_err e = conf_set_all(conf, props, errbuf, errlen);
     if (e) {
         rd_kafka_conf_destroy(conf);
-        free(t);
         return e;
     }
     char why[512];
     t->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (!t->rk) {
         rd_kafka_conf_destroy(conf);
-        free(t);
         arr_errbuf_set(errbuf, errlen, "kafka txn producer: %s", why);
         return ARR_ECONFIG;
     }
@@ -390,6 +387,27 @@ arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char
     } while (retry);
     if (e) {
         rd_kafka_destroy(t->rk);
+        t->rk = NULL;
+    }
+    return e;
+}
+
+arr_err arr_kafka_txn_new(arr_kafka_consumer *c, const char *brokers, const char *transactional_id,
+                          arr_kafka_txn **out, char *errbuf, size_t errlen)
+{
+    if (strlen(brokers) >= sizeof(((arr_kafka_txn *)0)->brokers) ||
+        strlen(transactional_id) >= sizeof(((arr_kafka_txn *)0)->transactional_id)) {
+        arr_errbuf_set(errbuf, errlen, "kafka txn: brokers or transactional id too long");
+        return ARR_ECONFIG;
+    }
+    arr_kafka_txn *t = calloc(1, sizeof(*t));
+    if (!t)
+        return ARR_ENOMEM;
+    t->consumer = c;
+    strcpy(t->brokers, brokers);
+    strcpy(t->transactional_id, transactional_id);
+    arr_err e = txn_open(t, errbuf, errlen);
+    if (e) {
         free(t);
         return e;
     }
@@ -403,25 +421,43 @@ arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *k
     return produce_on(t->rk, topic, key, key_len, value, value_len);
 }
 
+/* A fatal error is truly fatal only when another producer with our id took over (a zombie
+ * must stop). Otherwise the producer is rebuilt: librdkafka can fail an abort that follows
+ * a produce with INVALID_TXN_STATE (confluentinc/librdkafka#4849), and a new producer with
+ * the same id aborts the broken transaction on the coordinator. */
+static arr_err txn_recover(arr_kafka_txn *t, char *errbuf, size_t errlen)
+{
+    rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(t->rk, NULL, 0);
+    if (fatal == RD_KAFKA_RESP_ERR__FENCED || fatal == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+        fatal == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        return ARR_EFATAL;
+    rd_kafka_destroy(t->rk);
+    t->rk = NULL;
+    return txn_open(t, errbuf, errlen) ? ARR_EFATAL : ARR_OK;
+}
+
+/* Ends a failed transaction and rewinds the consumer so its inputs come again. Returns
+ * ARR_EABORT (redo), the transform's own error, or ARR_EFATAL when the process must stop. */
 static arr_err txn_abort(arr_kafka_txn *t, arr_err cause, char *errbuf, size_t errlen)
 {
-    if (cause == ARR_EFATAL)
-        return cause;
-    char ignored[256];
+    char why[256];
     int retry;
-    arr_err e;
-    do {
-        e = txn_check(rd_kafka_abort_transaction(t->rk, 60000), "abort", ignored, sizeof(ignored),
-                      &retry);
-    } while (retry);
-    if (e == ARR_EFATAL) {
-        arr_errbuf_set(errbuf, errlen, "%s", ignored);
+    arr_err e = ARR_EFATAL;
+    if (!rd_kafka_fatal_error(t->rk, NULL, 0)) {
+        /* Let in-flight produce requests settle before ending the transaction. */
+        rd_kafka_flush(t->rk, 10000);
+        do {
+            e = txn_check(rd_kafka_abort_transaction(t->rk, 60000), "abort", why, sizeof(why),
+                          &retry);
+        } while (retry);
+    }
+    if (e == ARR_EFATAL && txn_recover(t, why, sizeof(why)) != ARR_OK) {
+        arr_errbuf_set(errbuf, errlen, "%s", why);
         return ARR_EFATAL;
     }
-    char why[256];
     if (arr_kafka_consumer_rewind(t->consumer, why, sizeof(why)) != ARR_OK)
         return ARR_EFATAL; /* cannot guarantee redelivery: restart from committed offsets */
-    return cause == ARR_EKAFKA ? ARR_EABORT : cause;
+    return cause == ARR_EKAFKA || (cause == ARR_EFATAL && e == ARR_EFATAL) ? ARR_EABORT : cause;
 }
 
 static arr_err txn_commit(arr_kafka_txn *t, rd_kafka_topic_partition_list_t *offsets, char *errbuf,
@@ -498,11 +534,17 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
     return ARR_OK;
 }
 
+rd_kafka_t *arr_kafka_txn_handle(arr_kafka_txn *t)
+{
+    return t->rk;
+}
+
 void arr_kafka_txn_free(arr_kafka_txn *t)
 {
     if (!t)
         return;
-    rd_kafka_destroy(t->rk);
+    if (t->rk)
+        rd_kafka_destroy(t->rk);
     free(t);
 }
 

@@ -103,8 +103,8 @@ static void create_topic(const char *topic, int partitions)
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
     cr_assert_not_null(ev, "CreateTopics %s: no result within 30 s", topic);
-    cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "CreateTopics %s: %s",
-                 topic, rd_kafka_event_error_string(ev));
+    cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "CreateTopics %s: %s", topic,
+                 rd_kafka_event_error_string(ev));
     const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
     cr_assert_not_null(res);
     size_t cnt = 0;
@@ -270,8 +270,7 @@ static void count_values(const rec *recs, int n_recs, int *counts, int n)
     memset(counts, 0, sizeof(int) * (size_t)n);
     for (int i = 0; i < n_recs; i++) {
         int v = -1;
-        cr_assert_eq(sscanf(recs[i].value, "m-%d", &v), 1, "unexpected value '%s'",
-                     recs[i].value);
+        cr_assert_eq(sscanf(recs[i].value, "m-%d", &v), 1, "unexpected value '%s'", recs[i].value);
         cr_assert(v >= 0 && v < n, "value '%s' out of range", recs[i].value);
         counts[v]++;
     }
@@ -302,8 +301,8 @@ Test(kafka, producer_and_consumer_group_commits)
     }
     char err[512] = "";
     cr_assert_eq(arr_kafka_producer_flush(p, 20000, err, sizeof(err)), ARR_OK, "flush: %s", err);
-    cr_expect_eq(arr_kafka_ping(arr_kafka_producer_handle(p), 5000, err, sizeof(err)), ARR_OK,
-                 "%s", err);
+    cr_expect_eq(arr_kafka_ping(arr_kafka_producer_handle(p), 5000, err, sizeof(err)), ARR_OK, "%s",
+                 err);
     int64_t total = 0;
     for (int part = 0; part < 3; part++)
         total += high_watermark(arr_kafka_producer_handle(p), topic, part);
@@ -396,6 +395,9 @@ Test(kafka, producer_and_consumer_group_commits)
 
 typedef struct copy_state {
     const char *out_topic;
+    /* fault test: raise this fatal producer error on fault_value, once */
+    const char *fault_value;
+    rd_kafka_resp_err_t fault;
     int calls;
     /* abort test: fail once on this value */
     const char *fail_value;
@@ -413,6 +415,14 @@ static arr_err copy_transform(void *opaque, const arr_kafka_msg *in, arr_kafka_t
     copy_field(value, sizeof(value), in->value, in->value_len);
     if (st->batch_n < 128)
         snprintf(st->batch[st->batch_n++], sizeof(st->batch[0]), "%s", value);
+    if (st->fault_value && strcmp(value, st->fault_value) == 0 && st->fault) {
+        arr_err e = arr_kafka_txn_produce(txn, st->out_topic, in->key, in->key_len, in->value,
+                                          in->value_len);
+        /* librdkafka's own fault injection: the producer turns fatal mid-transaction. */
+        rd_kafka_test_fatal_error(arr_kafka_txn_handle(txn), st->fault, "injected by the test");
+        st->fault = RD_KAFKA_RESP_ERR_NO_ERROR;
+        return e;
+    }
     if (st->fail_value && strcmp(value, st->fail_value) == 0) {
         st->fail_seen++;
         if (st->fail_left > 0) {
@@ -454,16 +464,16 @@ Test(kafka, transaction_copies_each_input_once)
     arr_kafka_consumer *c = new_consumer(group, in);
     arr_kafka_txn *t = NULL;
     char err[512] = "";
-    cr_assert_eq(arr_kafka_txn_new(c, brokers(), txid, &t, err, sizeof(err)), ARR_OK,
-                 "txn_new: %s", err);
+    cr_assert_eq(arr_kafka_txn_new(c, brokers(), txid, &t, err, sizeof(err)), ARR_OK, "txn_new: %s",
+                 err);
     copy_state st = {.out_topic = out};
     int total = 0;
     int64_t deadline = now_ms() + 40000;
     while (total < B_MSGS && now_ms() < deadline) {
         int processed = -1;
         st.batch_n = 0;
-        arr_err e = arr_kafka_txn_process(t, 25, 500, copy_transform, &st, &processed, err,
-                                          sizeof(err));
+        arr_err e =
+            arr_kafka_txn_process(t, 25, 500, copy_transform, &st, &processed, err, sizeof(err));
         if (e == ARR_ETIMEOUT) {
             cr_assert_eq(processed, 0);
             continue;
@@ -507,6 +517,83 @@ Test(kafka, transaction_copies_each_input_once)
     }
 }
 
+/* ---- a fatal producer error mid-transaction is recovered, unless the producer was fenced -- */
+
+#define C_FAULT_MSGS 20
+
+/* Runs the copy until every input went through or a fatal error stops it; returns the number
+ * of aborts seen and sets *fatal when the helper reported ARR_EFATAL. */
+static int run_copy_with_fault(const char *tag, rd_kafka_resp_err_t fault, int *fatal,
+                               const char **out_topic_out, char out_topic[96])
+{
+    char tok[11], in[96], group[96], txid[96];
+    make_token(tok, sizeof(tok));
+    snprintf(in, sizeof(in), "arrears-test-%s-%s-in", tag, tok);
+    snprintf(out_topic, 96, "arrears-test-%s-%s-out", tag, tok);
+    snprintf(group, sizeof(group), "arrears-test-%s-%s-g", tag, tok);
+    snprintf(txid, sizeof(txid), "arrears-test-%s-%s", tag, tok);
+    create_topic(in, 3);
+    create_topic(out_topic, 3);
+    produce_inputs(in, C_FAULT_MSGS, 3);
+    *out_topic_out = out_topic;
+
+    arr_kafka_consumer *c = new_consumer(group, in);
+    arr_kafka_txn *t = NULL;
+    char err[512] = "";
+    cr_assert_eq(arr_kafka_txn_new(c, brokers(), txid, &t, err, sizeof(err)), ARR_OK, "txn_new: %s",
+                 err);
+    copy_state st = {.out_topic = out_topic, .fault_value = "m-9", .fault = fault};
+    int total = 0, aborts = 0;
+    *fatal = 0;
+    int64_t deadline = now_ms() + 40000;
+    while (total < C_FAULT_MSGS && now_ms() < deadline && !*fatal) {
+        int processed = 0;
+        arr_err e =
+            arr_kafka_txn_process(t, 5, 500, copy_transform, &st, &processed, err, sizeof(err));
+        if (e == ARR_EABORT)
+            aborts++;
+        else if (e == ARR_EFATAL)
+            *fatal = 1;
+        else if (e != ARR_ETIMEOUT)
+            cr_assert_eq(e, ARR_OK, "txn_process: %s (%s)", arr_strerror(e), err);
+        total += processed;
+    }
+    if (!*fatal)
+        cr_assert_eq(total, C_FAULT_MSGS, "processed %d of %d inputs", total, C_FAULT_MSGS);
+    arr_kafka_txn_free(t);
+    arr_kafka_consumer_free(c);
+    return aborts;
+}
+
+Test(kafka, fatal_producer_error_is_recovered_exactly_once)
+{
+    char out[96], rgroup[128];
+    const char *out_topic;
+    int fatal;
+    int aborts =
+        run_copy_with_fault("fault", RD_KAFKA_RESP_ERR_INVALID_TXN_STATE, &fatal, &out_topic, out);
+    cr_assert_eq(fatal, 0, "a non-fencing fatal error stopped the helper");
+    cr_assert_eq(aborts, 1, "expected one aborted (then redone) batch, saw %d", aborts);
+    snprintf(rgroup, sizeof(rgroup), "%s-reader", out_topic);
+    static rec got[C_FAULT_MSGS * 2];
+    int n = read_output(out_topic, rgroup, got, C_FAULT_MSGS * 2, C_FAULT_MSGS, 2000);
+    cr_assert_eq(n, C_FAULT_MSGS, "read_committed reader saw %d outputs, expected %d", n,
+                 C_FAULT_MSGS);
+    int counts[C_FAULT_MSGS];
+    count_values(got, n, counts, C_FAULT_MSGS);
+    for (int i = 0; i < C_FAULT_MSGS; i++)
+        cr_assert_eq(counts[i], 1, "m-%d appears %d times in the output", i, counts[i]);
+}
+
+Test(kafka, fenced_producer_is_fatal)
+{
+    char out[96];
+    const char *out_topic;
+    int fatal;
+    run_copy_with_fault("fenced", RD_KAFKA_RESP_ERR__FENCED, &fatal, &out_topic, out);
+    cr_assert_eq(fatal, 1, "a fenced producer must stop the process");
+}
+
 /* ---- (c) a failing transform aborts the batch, which is redelivered ----------------------- */
 
 #define C_MSGS 30
@@ -526,8 +613,8 @@ Test(kafka, transaction_abort_rewinds_and_hides_outputs)
     arr_kafka_consumer *c = new_consumer(group, in);
     arr_kafka_txn *t = NULL;
     char err[512] = "";
-    cr_assert_eq(arr_kafka_txn_new(c, brokers(), txid, &t, err, sizeof(err)), ARR_OK,
-                 "txn_new: %s", err);
+    cr_assert_eq(arr_kafka_txn_new(c, brokers(), txid, &t, err, sizeof(err)), ARR_OK, "txn_new: %s",
+                 err);
     copy_state st = {.out_topic = out, .fail_value = "m-16", .fail_left = 1};
     static char committed_vals[C_MSGS][64];
     int total = 0, aborts = 0, n_aborted = 0;
@@ -538,16 +625,15 @@ Test(kafka, transaction_abort_rewinds_and_hides_outputs)
         st.batch_n = 0;
         /* Small batches, so some commit before the failing one and the rewind has to go
          * back to committed offsets rather than to the beginning. */
-        arr_err e = arr_kafka_txn_process(t, 4, 500, copy_transform, &st, &processed, err,
-                                          sizeof(err));
+        arr_err e =
+            arr_kafka_txn_process(t, 4, 500, copy_transform, &st, &processed, err, sizeof(err));
         if (e == ARR_ETIMEOUT)
             continue;
         if (e == ARR_EPG) {
             aborts++;
             cr_assert_eq(processed, 0, "an aborted batch counts %d processed", processed);
             n_aborted = st.batch_n;
-            cr_log_info("aborted batch of %d inputs after %d committed: %s", n_aborted, total,
-                        err);
+            cr_log_info("aborted batch of %d inputs after %d committed: %s", n_aborted, total, err);
             memcpy(aborted, st.batch, sizeof(aborted));
             cr_assert_str_eq(aborted[n_aborted - 1], "m-16", "the batch stopped at '%s'",
                              aborted[n_aborted - 1]);
@@ -646,9 +732,9 @@ Test(kafka, ping_live_and_dead_broker)
     arr_kafka_producer_free(p);
 
     arr_kafka_producer *dead = NULL;
-    cr_assert_eq(arr_kafka_producer_new("127.0.0.1:1", "arrears-test", NULL, &dead, err,
-                                        sizeof(err)),
-                 ARR_OK, "producer_new is lazy and should not fail: %s", err);
+    cr_assert_eq(
+        arr_kafka_producer_new("127.0.0.1:1", "arrears-test", NULL, &dead, err, sizeof(err)),
+        ARR_OK, "producer_new is lazy and should not fail: %s", err);
     err[0] = '\0';
     int64_t t0 = now_ms();
     arr_err e = arr_kafka_ping(arr_kafka_producer_handle(dead), 2000, err, sizeof(err));

@@ -9,7 +9,9 @@
  *             moment neither loses nor duplicates an output.
  *
  * Errors map to arr_err: ARR_EKAFKA (retriable), ARR_EABORT (transaction aborted, the input
- * was rewound and will be processed again), ARR_EFATAL (fenced or fatal: stop the process).
+ * was rewound and will be processed again), ARR_EFATAL (fenced by a newer producer with the
+ * same transactional id: stop the process). Other fatal producer errors are recovered by
+ * rebuilding the transactional producer, then reported as ARR_EABORT.
  * Every object is owned by its creator and freed with its _free function. */
 #ifndef ARREARS_KAFKA_H
 #define ARREARS_KAFKA_H
@@ -93,6 +95,8 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
                               size_t errlen);
 arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key, size_t key_len,
                               const void *value, size_t value_len);
+/* The current transactional producer (replaced after a recovered fatal error): borrowed. */
+rd_kafka_t *arr_kafka_txn_handle(arr_kafka_txn *t);
 void arr_kafka_txn_free(arr_kafka_txn *t);
 
 /* 0 when the cluster answers a metadata request within timeout_ms. */
