@@ -237,6 +237,34 @@ arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen)
     return e;
 }
 
+arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last)
+{
+    arr_err e = ARR_OK;
+    if (!field) {
+        e = arr_buf_append(b, "\\N", 2);
+    } else {
+        const char *run = field;
+        for (const char *p = field; !e && *p; p++) {
+            const char *rep = *p == '\\' ? "\\\\"
+                              : *p == '\t' ? "\\t"
+                              : *p == '\n' ? "\\n"
+                              : *p == '\r' ? "\\r"
+                                            : NULL;
+            if (!rep)
+                continue;
+            e = arr_buf_append(b, run, (size_t)(p - run));
+            if (!e)
+                e = arr_buf_append(b, rep, 2);
+            run = p + 1;
+        }
+        if (!e)
+            e = arr_buf_append(b, run, strlen(run));
+    }
+    if (!e)
+        e = arr_buf_append(b, last ? "\n" : "\t", 1);
+    return e;
+}
+
 arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen)
 {
     size_t j = 0;

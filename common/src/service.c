@@ -167,6 +167,8 @@ static arr_err open_http(arr_svc *s, char *why, size_t whylen)
                        .ready_opaque = s,
                        .metrics = s->metrics};
     e = arr_http_new(&o, &s->http);
+    if (!e && s->spec->routes)
+        e = s->spec->routes(s, why, whylen);
     if (!e)
         e = arr_http_start(s->http, why, whylen);
     return e;
@@ -255,6 +257,8 @@ void arr_svc_close(arr_svc *s)
                      NULL);
     /* The HTTP endpoint goes first: it reads s->ready while the rest is torn down. */
     arr_http_free(s->http);
+    if (s->ext_free)
+        s->ext_free(s->ext);
     arr_kafka_txn_free(s->txn); /* an open transaction is aborted by the broker's fencing */
     arr_kafka_consumer_free(s->consumer);
     arr_kafka_producer_free(s->producer);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arrears/service.h"
+#include "batch_api.h"
 #include "submission.h"
 
 #define TOPIC_ACCOUNTS "arrears.accounts"
@@ -19,12 +20,34 @@ typedef struct ingest_ctx {
     ingest_account last; /* the account of the current apply */
 } ingest_ctx;
 
+static void batch_api_free(void *api)
+{
+    ingest_batch_api_free(api);
+}
+
+/* POST /v1/accounts:batch, when ARR_INGEST_TOKENS names at least one tenant. */
+static arr_err routes(arr_svc *s, char *why, size_t whylen)
+{
+    const char *tokens;
+    arr_err e = arr_config_str(s->cfg, "ARR_INGEST_TOKENS", "", &tokens, why, whylen);
+    if (e || !*tokens)
+        return e;
+    ingest_batch_api *api = NULL;
+    e = ingest_batch_api_new(s, tokens, &api, why, whylen);
+    if (!e) {
+        s->ext = api;
+        s->ext_free = batch_api_free;
+    }
+    return e;
+}
+
 static const char *const input_topics[] = {"arrears.ingest.submissions", NULL};
 static const arr_svc_spec spec = {
     .name = "ingest",
     .default_http_port = 18081,
     .topics = input_topics,
     .dead_letter_topic = "arrears.ingest.dlq",
+    .routes = routes,
 };
 
 static arr_err prepare(arr_svc *s, char *why, size_t whylen)

@@ -16,6 +16,7 @@ static void usage(FILE *to)
             "  db migrate       apply the numbered SQL files of deploy/sql once each\n"
             "  db version       print the schema version\n"
             "  status           the stack, topics, consumer-group lag, schema version\n"
+            "  ingest accounts  stream a billing export (CSV, JSON Lines) into the system\n"
             "  sample accounts  publish synthetic account submissions to ingest\n"
             "  sample payment   publish one payment to reconciliation\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
@@ -82,7 +83,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(cli_ctx *, int, char **);
     } commands[] = {
-        {"topics", cli_topics}, {"db", cli_db}, {"status", cli_status}, {"sample", cli_sample}};
+        {"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
+        {"sample", cli_sample}, {"ingest", cli_ingest}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <libpq-fe.h>
+#include "arrears/buf.h"
 #include "arrears/err.h"
 
 typedef struct arr_pg arr_pg;
@@ -42,6 +43,9 @@ void arr_pg_rollback(arr_pg *pg); /* best effort, never fails the caller */
 arr_err arr_pg_copy_begin(arr_pg *pg, const char *copy_sql, char *errbuf, size_t errlen);
 arr_err arr_pg_copy_put(arr_pg *pg, const char *data, size_t len, char *errbuf, size_t errlen);
 arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen);
+/* Appends one field to a COPY text-format buffer: escaped, NULL as \N, then a tab, or a
+ * newline when last is set. */
+arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last);
 /* Escapes one field for COPY text format (backslash, tab, newline, carriage return). */
 arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen);
 

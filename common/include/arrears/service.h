@@ -30,15 +30,20 @@
 #include "arrears/redis.h"
 #include "arrears/sig.h"
 
+typedef struct arr_svc arr_svc;
+
 typedef struct arr_svc_spec {
     const char *name;           /* "ingest", "scoring", ...; also the PostgreSQL schema */
     uint16_t default_http_port; /* ARR_HTTP_PORT overrides */
     const char *const *topics;  /* input topics, NULL-terminated */
     const char *dead_letter_topic;
     int transactional; /* 1: outputs go through a Kafka transaction (no outbox relay) */
+    /* Optional: adds the service's own HTTP routes (arr_http_route on s->http) before the
+     * endpoint starts; may set s->ext and s->ext_free. */
+    arr_err (*routes)(arr_svc *s, char *why, size_t whylen);
 } arr_svc_spec;
 
-typedef struct arr_svc {
+struct arr_svc {
     const arr_svc_spec *spec; /* borrowed, static */
     char instance[ARR_NAME_MAX + 1];
     char group_id[ARR_NAME_MAX + 16];
@@ -65,8 +70,10 @@ typedef struct arr_svc {
     atomic_llong ready_at_ms; /* monotonic time of the last dependency check */
     int64_t next_check_ms;
     char not_ready[128];
+    void *ext;                  /* the service's own state behind its routes */
+    void (*ext_free)(void *ext); /* called by arr_svc_close once HTTP has stopped */
     arr_metric *m_consumed, *m_published, *m_dead, *m_errors, *m_duplicates, *m_assigned;
-} arr_svc;
+};
 
 /* Parses argv (--config FILE, --instance NAME, --help), loads configuration, connects to
  * everything and starts the HTTP endpoint. On --help prints usage and returns ARR_ESHUTDOWN.

@@ -1,0 +1,66 @@
+/* ingest_import: an export (a file, an HTTP batch) into PostgreSQL and the account events.
+ *
+ * Records are validated one by one and stored in batches: each batch is one transaction that
+ * COPYs the valid records into a staging table, compares them with the stored accounts,
+ * upserts the new and changed ones, queues account.placed / account.updated in the outbox,
+ * records rejects and warnings, and advances the import's checkpoint. After the commit the
+ * outbox is relayed to Kafka and the cached view refreshed. So the database never lacks an
+ * account that was published, no stored change stays unpublished, and an import killed at
+ * any moment resumes after its last committed batch with the same events (their ids derive
+ * from the import and the account) — the second run of a finished import changes nothing.
+ *
+ * In snapshot mode, finishing closes every open account of the tenant that this import did
+ * not contain (account.closed). Duplicates of an account within one export are rejected
+ * (duplicate_in_file), detected in the batch and, across batches, through last_line. */
+#ifndef ARREARS_INGEST_IMPORTER_H
+#define ARREARS_INGEST_IMPORTER_H
+
+#include <stdint.h>
+#include "arrears/deadletter.h"
+#include "arrears/kafka.h"
+#include "arrears/pg.h"
+#include "arrears/redis.h"
+#include "mapping.h"
+#include "raw.h"
+#include "record.h"
+
+typedef struct ingest_import ingest_import;
+
+typedef struct ingest_import_opts {
+    const char *tenant;
+    const char *source;            /* file name or "http:<id>" */
+    const char *sha256;            /* of the whole input (hex) */
+    int snapshot;                  /* 1: close the tenant's accounts this import lacks */
+    const char *as_of;             /* YYYY-MM-DD: days past due are counted to it */
+    int64_t now_ms;                /* event time of a new import (from the injectable clock) */
+    int batch_rows;                /* records per transaction, default 5000 */
+    const ingest_mapping *mapping; /* borrowed */
+    arr_pg *pg;                    /* borrowed: this import's connection */
+    arr_kafka_producer *producer;  /* borrowed */
+    arr_redis *redis;              /* borrowed, may be NULL */
+    arr_producer_id who;
+} ingest_import_opts;
+
+typedef struct ingest_import_stats {
+    long long read, accepted, rejected, placed, updated, unchanged, closed, warnings;
+    long long lines_done; /* checkpoint: records up to this line are committed */
+    long long resumed_at; /* the checkpoint found when the import started (0: fresh) */
+    int already_done;     /* the same input was imported before: nothing to do */
+    char import_id[37];
+} ingest_import_stats;
+
+/* Creates or resumes the import of this tenant + input + mode. */
+arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, char *why,
+                            size_t whylen);
+/* The line a resumed import continues after: records at or before it must be skipped. */
+long long ingest_import_resume_line(const ingest_import *imp);
+/* One record (bad != NULL: the reader could not read it; raw->line and raw_text still say
+ * where and what). Flushes a batch when full. */
+arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char *raw_text,
+                          const ingest_issue *bad, char *why, size_t whylen);
+/* Commits what is left, applies the snapshot closure, marks the import done. */
+arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen);
+const ingest_import_stats *ingest_import_stats_get(const ingest_import *imp);
+void ingest_import_free(ingest_import *imp);
+
+#endif
