@@ -46,6 +46,8 @@ struct ingest_import {
     int n_rej;
     int batch_rows;
     long long last_line; /* highest line handed to the batch */
+    int *slots;          /* account-id hash set of the batch: index into pend, -1 empty */
+    size_t slots_n;      /* a power of two, at least 2 * batch_rows */
     arr_buf copy;
 };
 
@@ -173,9 +175,14 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     arr_buf_init(&imp->copy, COPY_MAX);
     imp->pend = calloc((size_t)imp->batch_rows, sizeof(pending));
     imp->rej = calloc((size_t)imp->batch_rows, sizeof(reject));
+    for (imp->slots_n = 16; imp->slots_n < (size_t)imp->batch_rows * 2; imp->slots_n *= 2)
+        ;
+    imp->slots = malloc(imp->slots_n * sizeof(int));
+    if (imp->slots)
+        memset(imp->slots, 0xff, imp->slots_n * sizeof(int));
     char name[160];
     snprintf(name, sizeof(name), "import/%s/%s", imp->sha256, o->snapshot ? "snapshot" : "delta");
-    arr_err e = imp->pend && imp->rej ? ARR_OK : ARR_ENOMEM;
+    arr_err e = imp->pend && imp->rej && imp->slots ? ARR_OK : ARR_ENOMEM;
     if (!e)
         e = arr_uuid_named(imp->tenant, name, imp->st.import_id);
     if (!e)
@@ -210,6 +217,8 @@ static void clear_batch(ingest_import *imp)
         free(imp->rej[i].text);
     imp->n_pend = 0;
     imp->n_rej = 0;
+    if (imp->slots)
+        memset(imp->slots, 0xff, imp->slots_n * sizeof(int));
 }
 
 void ingest_import_free(ingest_import *imp)
@@ -219,6 +228,7 @@ void ingest_import_free(ingest_import *imp)
     clear_batch(imp);
     free(imp->pend);
     free(imp->rej);
+    free(imp->slots);
     arr_buf_free(&imp->copy);
     free(imp);
 }
@@ -238,15 +248,28 @@ static void add_reject(ingest_import *imp, long long line, const char *account_i
     }
 }
 
-/* The batch is small: a linear scan for an earlier record of the same account is cheap
- * next to the database round trips, and keeps memory bounded by the batch. */
-static int duplicate_in_batch(const ingest_import *imp, const char *account_id)
+/* Open addressing over the batch's account ids (twice the batch size, so it never fills):
+ * a linear scan would cost millions of comparisons per batch. */
+static uint64_t id_hash(const char *s)
 {
-    for (int i = 0; i < imp->n_pend; i++) {
-        if (strcmp(imp->pend[i].rec.account_id, account_id) == 0)
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int duplicate_in_batch(ingest_import *imp, const char *account_id)
+{
+    size_t mask = imp->slots_n - 1;
+    for (size_t i = id_hash(account_id) & mask;; i = (i + 1) & mask) {
+        int slot = imp->slots[i];
+        if (slot < 0) {
+            imp->slots[i] = imp->n_pend; /* the record about to be added */
+            return 0;
+        }
+        if (strcmp(imp->pend[slot].rec.account_id, account_id) == 0)
             return 1;
     }
-    return 0;
 }
 
 static arr_err flush(ingest_import *imp, char *why, size_t whylen);
@@ -415,7 +438,8 @@ static arr_err queue_event(ingest_import *imp, pending *p)
 {
     int placed = p->kind == P_NEW;
     const char *type = placed ? "account.placed" : "account.updated";
-    json_t *payload = json_deep_copy(p->payload);
+    /* A placed event carries the payload as it is; an updated one adds its change list. */
+    json_t *payload = placed ? json_incref(p->payload) : json_deep_copy(p->payload);
     if (!payload)
         return ARR_ENOMEM;
     if (!placed) {

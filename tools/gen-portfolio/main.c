@@ -1217,12 +1217,11 @@ static int64_t draw_amount(rng *r, const qpt *t)
            (t[i + 1].cents - t[i].cents) * (int64_t)(u - t[i].p) / (int64_t)(t[i + 1].p - t[i].p);
 }
 
-static uint32_t broken_draw(const gen *g, uint64_t idx, int *kind)
+/* 1 when row idx is broken at the current rate (the first draw of its stream decides). */
+static int row_is_broken(const gen *g, uint64_t idx)
 {
     rng r = stream(g->key, SALT_ROW, idx);
-    uint32_t b = below(&r, 1000);
-    *kind = 1 + (int)below(&r, BROKEN_KINDS);
-    return b;
+    return below(&r, 1000) < g->broken_pm;
 }
 
 /* Row idx as the billing system would export it; damage applied when allowed. */
@@ -1748,8 +1747,7 @@ int main(int argc, char **argv)
             uint64_t span = i < 1000 ? i : 1000, j = i - 1 - below(&r, (uint32_t)span);
             int found = 0;
             for (int tries = 0; i > 0 && tries < 64; tries++, j--) {
-                int kind;
-                if (broken_draw(&g, j, &kind) >= g.broken_pm) {
+                if (!row_is_broken(&g, j)) {
                     found = 1;
                     break;
                 }
