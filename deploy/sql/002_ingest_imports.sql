@@ -4,7 +4,7 @@
 -- checkpoint (a killed import resumes after its last committed batch), and the warnings.
 
 ALTER TABLE ingest.accounts
-    ADD COLUMN payload        jsonb,
+    ADD COLUMN payload        json,   -- kept as written (json, not jsonb: no re-parse per import)
     ADD COLUMN content_hash   text,
     ADD COLUMN status         text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     ADD COLUMN last_import_id uuid,

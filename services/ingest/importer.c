@@ -53,7 +53,7 @@ struct ingest_import {
 
 static const char *const SQL_STAGE =
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (line bigint, account_id text, event_id uuid,"
-    " content_hash text, payload jsonb, regime text, currency text, balance_cents bigint,"
+    " content_hash text, payload json, regime text, currency text, balance_cents bigint,"
     " original_balance_cents bigint, due_date date, service_type text, debtor_ref text)"
     " ON COMMIT DELETE ROWS";
 
@@ -362,6 +362,10 @@ static arr_err stage(ingest_import *imp, char *why, size_t whylen)
                      " regime, currency, balance_cents, original_balance_cents, due_date,"
                      " service_type, debtor_ref) FROM STDIN",
                      why, whylen);
+    /* A fresh temporary table has no statistics: without them the comparison below scans
+     * all of ingest.accounts instead of probing its primary key. */
+    if (!e)
+        e = arr_pg_exec(imp->o.pg, "ANALYZE ingest_stage", why, whylen);
     return e;
 }
 

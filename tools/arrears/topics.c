@@ -15,7 +15,10 @@
 static void usage(FILE *to)
 {
     fprintf(to, "usage: arrears topics apply   create or update the catalogue's topics\n"
-                "       arrears topics list    the catalogue next to the broker's topics\n");
+                "       arrears topics list    the catalogue next to the broker's topics\n"
+                "       arrears topics create NAME [--partitions N]   a scratch topic outside\n"
+                "                              the catalogue (benchmarks, experiments)\n"
+                "       arrears topics delete NAME                    remove a scratch topic\n");
 }
 
 static rd_kafka_t *admin_client(const char *brokers, char *why, size_t whylen)
@@ -236,6 +239,46 @@ static int topics_list(rd_kafka_t *rk, const arr_catalog *cat)
     return missing ? 1 : 0;
 }
 
+/* Scratch topics: created and deleted by name, never one of the catalogue's. */
+static int scratch(rd_kafka_t *rk, const arr_catalog *cat, int create, const char *name,
+                   int partitions)
+{
+    if (arr_catalog_find(cat, name)) {
+        fprintf(stderr, "topics: %s belongs to the catalogue: use apply\n", name);
+        return 1;
+    }
+    char why[256];
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    size_t n = 0;
+    const rd_kafka_topic_result_t **res = NULL;
+    if (create) {
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, partitions, 1, why, sizeof(why));
+        if (nt)
+            rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+        ev = nt ? await(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT) : NULL;
+        if (ev && !rd_kafka_event_error(ev))
+            res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        if (nt)
+            rd_kafka_NewTopic_destroy(nt);
+    } else {
+        rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
+        rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+        ev = await(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
+        if (ev && !rd_kafka_event_error(ev))
+            res = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+        rd_kafka_DeleteTopic_destroy(dt);
+    }
+    int failed = res ? report_topic_results(res, n, create ? "created" : "deleted") : 1;
+    if (!res)
+        fprintf(stderr, "topics: %s %s failed: %s\n", create ? "create" : "delete", name,
+                ev ? rd_kafka_event_error_string(ev) : why);
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    return failed;
+}
+
 int cli_topics(cli_ctx *c, int argc, char **argv)
 {
     if (argc < 1 || cli_wants_help(argc, argv)) {
@@ -243,7 +286,15 @@ int cli_topics(cli_ctx *c, int argc, char **argv)
         return argc < 1 ? 2 : 0;
     }
     int apply = strcmp(argv[0], "apply") == 0;
-    if (!apply && strcmp(argv[0], "list") != 0) {
+    int create = strcmp(argv[0], "create") == 0, delete = strcmp(argv[0], "delete") == 0;
+    int partitions = 12;
+    if (argc >= 4 && strcmp(argv[2], "--partitions") == 0)
+        partitions = atoi(argv[3]);
+    if ((create || delete) && (argc < 2 || partitions < 1)) {
+        usage(stderr);
+        return 2;
+    }
+    if (!apply && !create && !delete &&strcmp(argv[0], "list") != 0) {
         fprintf(stderr, "arrears topics: unknown command '%s'\n", argv[0]);
         usage(stderr);
         return 2;
@@ -258,6 +309,8 @@ int cli_topics(cli_ctx *c, int argc, char **argv)
     int rc = 1;
     if (!rk)
         fprintf(stderr, "arrears topics: %s\n", why);
+    else if (create || delete)
+        rc = scratch(rk, cat, create, argv[1], partitions);
     else
         rc = apply ? topics_apply(rk, cat) : topics_list(rk, cat);
     if (rk)
