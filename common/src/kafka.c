@@ -52,6 +52,37 @@ static arr_err conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *
     return ARR_OK;
 }
 
+/* The base properties, then the identity ones, then the caller's extra ones (which win). */
+static arr_err make_conf(const char *const *base, const char *const *ids, const char *const *extra,
+                         rd_kafka_conf_t **out, char *errbuf, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    arr_err e = conf_set_all(conf, base, errbuf, errlen);
+    if (!e)
+        e = conf_set_all(conf, ids, errbuf, errlen);
+    if (!e)
+        e = conf_set_all(conf, extra, errbuf, errlen);
+    if (e) {
+        rd_kafka_conf_destroy(conf);
+        return e;
+    }
+    *out = conf;
+    return ARR_OK;
+}
+
+/* rd_kafka_new, which takes conf only on success. */
+static rd_kafka_t *new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *what,
+                              char *errbuf, size_t errlen)
+{
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof(why));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        arr_errbuf_set(errbuf, errlen, "kafka %s: %s", what, why);
+    }
+    return rk;
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
@@ -69,33 +100,24 @@ arr_err arr_kafka_producer_new(const char *brokers, const char *client_id, const
     arr_kafka_producer *p = calloc(1, sizeof(*p));
     if (!p)
         return ARR_ENOMEM;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *base[] = {
         "enable.idempotence=true",   "acks=all", "linger.ms=5", "compression.type=lz4",
         "message.max.bytes=2000000", NULL};
-    arr_err e = conf_set_all(conf, base, errbuf, errlen);
     char kv[2][512];
     snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", brokers);
     snprintf(kv[1], sizeof(kv[1]), "client.id=%s", client_id);
     const char *ids[] = {kv[0], kv[1], NULL};
-    if (!e)
-        e = conf_set_all(conf, ids, errbuf, errlen);
-    if (!e)
-        e = conf_set_all(conf, extra, errbuf, errlen);
+    rd_kafka_conf_t *conf = NULL;
+    arr_err e = make_conf(base, ids, extra, &conf, errbuf, errlen);
+    if (!e) {
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, p);
+        if (!(p->rk = new_handle(RD_KAFKA_PRODUCER, conf, "producer", errbuf, errlen)))
+            e = ARR_ECONFIG;
+    }
     if (e) {
-        rd_kafka_conf_destroy(conf);
         free(p);
         return e;
-    }
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, p);
-    char why[512];
-    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (!p->rk) {
-        rd_kafka_conf_destroy(conf);
-        free(p);
-        arr_errbuf_set(errbuf, errlen, "kafka producer: %s", why);
-        return ARR_ECONFIG;
     }
     *out = p;
     return ARR_OK;
@@ -190,7 +212,6 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
     arr_kafka_consumer *c = calloc(1, sizeof(*c));
     if (!c)
         return ARR_ENOMEM;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *base[] = {"partition.assignment.strategy=cooperative-sticky",
                           "enable.auto.commit=false",
                           "enable.auto.offset.store=false",
@@ -204,25 +225,17 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
     snprintf(kv[1], sizeof(kv[1]), "group.id=%s", group_id);
     snprintf(kv[2], sizeof(kv[2]), "client.id=%s", client_id);
     const char *ids[] = {kv[0], kv[1], kv[2], NULL};
-    arr_err e = conf_set_all(conf, base, errbuf, errlen);
-    if (!e)
-        e = conf_set_all(conf, ids, errbuf, errlen);
-    if (!e)
-        e = conf_set_all(conf, extra, errbuf, errlen);
+    rd_kafka_conf_t *conf = NULL;
+    arr_err e = make_conf(base, ids, extra, &conf, errbuf, errlen);
+    if (!e) {
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_opaque(conf, c);
+        if (!(c->rk = new_handle(RD_KAFKA_CONSUMER, conf, "consumer", errbuf, errlen)))
+            e = ARR_ECONFIG;
+    }
     if (e) {
-        rd_kafka_conf_destroy(conf);
         free(c);
         return e;
-    }
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    rd_kafka_conf_set_opaque(conf, c);
-    char why[512];
-    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-    if (!c->rk) {
-        rd_kafka_conf_destroy(conf);
-        free(c);
-        arr_errbuf_set(errbuf, errlen, "kafka consumer: %s", why);
-        return ARR_ECONFIG;
     }
     rd_kafka_poll_set_consumer(c->rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(4);
@@ -362,24 +375,18 @@ static arr_err txn_check(rd_kafka_error_t *e, const char *what, char *errbuf, si
  * whatever an earlier producer with the same id left open and fences it. */
 static arr_err txn_open(arr_kafka_txn *t, char *errbuf, size_t errlen)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *base[] = {"linger.ms=5", "compression.type=lz4", "transaction.timeout.ms=60000",
+                          NULL};
     char kv[2][800];
     snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", t->brokers);
     snprintf(kv[1], sizeof(kv[1]), "transactional.id=%s", t->transactional_id);
-    const char *props[] = {
-        kv[0], kv[1], "linger.ms=5", "compression.type=lz4", "transaction.timeout.ms=60000", NULL};
-    arr_err e = conf_set_all(conf, props, errbuf, errlen);
-    if (e) {
-        rd_kafka_conf_destroy(conf);
+    const char *ids[] = {kv[0], kv[1], NULL};
+    rd_kafka_conf_t *conf = NULL;
+    arr_err e = make_conf(base, ids, NULL, &conf, errbuf, errlen);
+    if (e)
         return e;
-    }
-    char why[512];
-    t->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (!t->rk) {
-        rd_kafka_conf_destroy(conf);
-        arr_errbuf_set(errbuf, errlen, "kafka txn producer: %s", why);
+    if (!(t->rk = new_handle(RD_KAFKA_PRODUCER, conf, "txn producer", errbuf, errlen)))
         return ARR_ECONFIG;
-    }
     int retry;
     do {
         e = txn_check(rd_kafka_init_transactions(t->rk, 60000), "init_transactions", errbuf, errlen,

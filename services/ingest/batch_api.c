@@ -19,11 +19,12 @@ struct ingest_batch_api {
     arr_svc *svc; /* borrowed: clock, logger, producer identity */
     tenant_token tokens[TOKENS_MAX];
     int n_tokens;
-    arr_pg *pg;                   /* the HTTP thread's own connections */
+    arr_pg *pg; /* the HTTP thread's own connections */
     arr_kafka_producer *producer;
     arr_redis *redis;
     ingest_mapping *mapping;
     char *record_buf;
+    const char *topic; /* ARR_TOPIC_ACCOUNTS, owned by the service's config */
 };
 
 /* "tenant:token,tenant:token" -> table; tokens shorter than 16 characters are refused. */
@@ -94,13 +95,13 @@ static json_t *rejects_of(ingest_batch_api *api, const char *import_id)
     if (arr_pg_run(api->pg, "api_rejects", 1, params, &res, why, sizeof(why)) != ARR_OK)
         return list;
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(
-            list, json_pack("{s:I, s:s?, s:s, s:s?, s:s}", "index",
-                            (json_int_t)strtoll(PQgetvalue(res, i, 0), NULL, 10), "account_id",
-                            PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), "code",
-                            PQgetvalue(res, i, 2), "field",
-                            PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), "detail",
-                            PQgetvalue(res, i, 4)));
+        json_array_append_new(list, json_pack("{s:I, s:s?, s:s, s:s?, s:s}", "index",
+                                              (json_int_t)strtoll(PQgetvalue(res, i, 0), NULL, 10),
+                                              "account_id",
+                                              PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+                                              "code", PQgetvalue(res, i, 2), "field",
+                                              PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+                                              "detail", PQgetvalue(res, i, 4)));
     PQclear(res);
     return list;
 }
@@ -108,17 +109,17 @@ static json_t *rejects_of(ingest_batch_api *api, const char *import_id)
 static json_t *result_json(ingest_batch_api *api, const ingest_import_stats *s)
 {
     return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "import_id",
-                     s->import_id, "already_imported", s->already_done, "read",
-                     (json_int_t)s->read, "accepted", (json_int_t)s->accepted, "rejected",
-                     (json_int_t)s->rejected, "placed", (json_int_t)s->placed, "updated",
-                     (json_int_t)s->updated, "unchanged", (json_int_t)s->unchanged, "warnings",
-                     (json_int_t)s->warnings, "rejects", rejects_of(api, s->import_id));
+                     s->import_id, "already_imported", s->already_done, "read", (json_int_t)s->read,
+                     "accepted", (json_int_t)s->accepted, "rejected", (json_int_t)s->rejected,
+                     "placed", (json_int_t)s->placed, "updated", (json_int_t)s->updated,
+                     "unchanged", (json_int_t)s->unchanged, "warnings", (json_int_t)s->warnings,
+                     "rejects", rejects_of(api, s->import_id));
 }
 
 /* Each element goes through the same importer as a file line, its index standing for the
  * line, so rejects name the record by its position in the batch. */
-static arr_err import_records(ingest_batch_api *api, ingest_import *imp, json_t *records,
-                              char *why, size_t whylen)
+static arr_err import_records(ingest_batch_api *api, ingest_import *imp, json_t *records, char *why,
+                              size_t whylen)
 {
     size_t i;
     json_t *rec;
@@ -128,10 +129,9 @@ static arr_err import_records(ingest_batch_api *api, ingest_import *imp, json_t 
         ingest_raw raw;
         ingest_issue bad;
         memset(&raw, 0, sizeof(raw));
-        arr_err re = json_is_object(rec)
-                         ? ingest_raw_from_json(rec, api->mapping, &raw, &bad, api->record_buf,
-                                                RECORD_BUF)
-                         : ARR_EINVAL;
+        arr_err re = json_is_object(rec) ? ingest_raw_from_json(rec, api->mapping, &raw, &bad,
+                                                                api->record_buf, RECORD_BUF)
+                                         : ARR_EINVAL;
         if (!json_is_object(rec)) {
             bad = (ingest_issue){.code = "bad_row"};
             snprintf(bad.detail, sizeof(bad.detail), "a record must be a JSON object");
@@ -154,8 +154,9 @@ static void handle(void *opaque, const arr_http_request *req, int *status, const
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     const char *tenant = NULL, *as_of = NULL;
     json_t *records = NULL;
-    if (!doc || json_unpack_ex(doc, &jerr, JSON_STRICT, "{s:s, s?s, s:o}", "tenant", &tenant,
-                               "as_of", &as_of, "records", &records) != 0 ||
+    if (!doc ||
+        json_unpack_ex(doc, &jerr, JSON_STRICT, "{s:s, s?s, s:o}", "tenant", &tenant, "as_of",
+                       &as_of, "records", &records) != 0 ||
         !json_is_array(records)) {
         char msg[300];
         snprintf(msg, sizeof(msg), "body must be {\"tenant\", \"as_of\"?, \"records\": [...]}: %s",
@@ -183,18 +184,24 @@ static void handle(void *opaque, const arr_http_request *req, int *status, const
     today[10] = '\0';
     char source[80];
     snprintf(source, sizeof(source), "http:%.16s", sha);
-    ingest_import_opts o = {.tenant = tenant, .source = source, .sha256 = sha,
-                            .as_of = as_of ? as_of : today, .now_ms = now,
-                            .batch_rows = 5000, .mapping = api->mapping, .pg = api->pg,
-                            .producer = api->producer, .redis = api->redis,
+    ingest_import_opts o = {.tenant = tenant,
+                            .source = source,
+                            .sha256 = sha,
+                            .as_of = as_of ? as_of : today,
+                            .now_ms = now,
+                            .batch_rows = 5000,
+                            .mapping = api->mapping,
+                            .pg = api->pg,
+                            .producer = api->producer,
+                            .redis = api->redis,
+                            .topic = api->topic,
                             .who = api->svc->who};
     ingest_import *imp = NULL;
     arr_err e = ingest_import_begin(&o, &imp, why, sizeof(why));
     if (!e && !ingest_import_stats_get(imp)->already_done)
         e = import_records(api, imp, records, why, sizeof(why));
     if (e) {
-        arr_log_error(&api->svc->log, "batch import failed", "tenant", tenant, "reason", why,
-                      NULL);
+        arr_log_error(&api->svc->log, "batch import failed", "tenant", tenant, "reason", why, NULL);
         respond_error(status, ctype, body, e == ARR_EINVAL ? 400 : 503, why);
     } else {
         json_t *out = result_json(api, ingest_import_stats_get(imp));
@@ -231,6 +238,9 @@ arr_err ingest_batch_api_new(arr_svc *s, const char *tokens, ingest_batch_api **
     }
     api->svc = s;
     arr_err e = sodium_init() < 0 ? ARR_EFATAL : parse_tokens(api, tokens, why, whylen);
+    if (!e)
+        e = arr_config_str(s->cfg, "ARR_TOPIC_ACCOUNTS", "arrears.accounts", &api->topic, why,
+                           whylen);
     if (!e)
         e = ingest_mapping_identity(INGEST_JSONL, &api->mapping);
     if (!e)

@@ -11,6 +11,7 @@
 #include "validate.h"
 
 #define TOPIC_ACCOUNTS "arrears.accounts"
+#define TOPIC(imp) ((imp)->o.topic ? (imp)->o.topic : TOPIC_ACCOUNTS)
 #define COPY_MAX ((size_t)512 * 1024 * 1024)
 #define REJECT_TEXT_MAX 4096
 
@@ -437,37 +438,32 @@ static arr_err upsert(ingest_import *imp, char *why, size_t whylen)
     return arr_pg_run(imp->o.pg, "imp_upsert", 3, params, NULL, why, whylen);
 }
 
-/* account.placed or account.updated for one record, into the COPY buffer of the outbox. */
-static arr_err queue_event(ingest_import *imp, pending *p)
+/* One event of this import for the account into the COPY buffer of the outbox. Its id is
+ * event_id when given, else derived from the import, the account and the type, so a batch
+ * replayed after a crash produces the very same events. Steals payload. */
+static arr_err queue_envelope(ingest_import *imp, const char *account_id, const char *type,
+                              const char *event_id, json_t *payload)
 {
-    int placed = p->kind == P_NEW;
-    const char *type = placed ? "account.placed" : "account.updated";
-    /* A placed event carries the payload as it is; an updated one adds its change list. */
-    json_t *payload = placed ? json_incref(p->payload) : json_deep_copy(p->payload);
-    if (!payload)
-        return ARR_ENOMEM;
-    if (!placed) {
-        json_object_set_new(payload, "changes", ingest_payload_changes(p->before, p->payload));
-        json_object_set_new(payload, "previous_balance_cents", json_integer(p->before_balance));
-    }
     arr_envelope env;
     arr_envelope_init(&env);
+    env.payload = payload;
+    if (!payload)
+        return ARR_ENOMEM;
     char name[ARR_ACCOUNT_MAX + 80];
-    snprintf(name, sizeof(name), "%s/%s/%s", imp->st.import_id, p->rec.account_id, type);
-    arr_err e = placed ? ARR_OK : arr_uuid_named(imp->tenant, name, env.event_id);
-    if (placed)
-        memcpy(env.event_id, p->event_id, ARR_UUID_STRLEN);
+    snprintf(name, sizeof(name), "%s/%s/%s", imp->st.import_id, account_id, type);
+    arr_err e = event_id ? ARR_OK : arr_uuid_named(imp->tenant, name, env.event_id);
+    if (event_id)
+        memcpy(env.event_id, event_id, ARR_UUID_STRLEN);
     snprintf(env.event_type, sizeof(env.event_type), "%s", type);
     env.schema_version = 1;
     snprintf(env.tenant, sizeof(env.tenant), "%s", imp->tenant);
-    snprintf(env.account, sizeof(env.account), "%s", p->rec.account_id);
+    snprintf(env.account, sizeof(env.account), "%s", account_id);
     env.event_time_ms = imp->event_time_ms;
     env.produced_at_ms = imp->o.now_ms;
     memcpy(env.correlation_id, imp->st.import_id, ARR_UUID_STRLEN); /* one import, one story */
     snprintf(env.producer_service, sizeof(env.producer_service), "%s", imp->o.who.service);
     snprintf(env.producer_version, sizeof(env.producer_version), "%s", imp->o.who.version);
     snprintf(env.producer_instance, sizeof(env.producer_instance), "%s", imp->o.who.instance);
-    env.payload = payload;
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
     if (!e)
@@ -475,7 +471,7 @@ static arr_err queue_event(ingest_import *imp, pending *p)
     if (!e)
         e = arr_envelope_key(&env, key, sizeof(key));
     if (!e)
-        e = arr_pg_copy_field(&imp->copy, TOPIC_ACCOUNTS, 0);
+        e = arr_pg_copy_field(&imp->copy, TOPIC(imp), 0);
     if (!e)
         e = arr_pg_copy_field(&imp->copy, key, 0);
     if (!e)
@@ -483,6 +479,20 @@ static arr_err queue_event(ingest_import *imp, pending *p)
     free(value);
     arr_envelope_clear(&env);
     return e;
+}
+
+/* account.placed or account.updated for one record. */
+static arr_err queue_event(ingest_import *imp, pending *p)
+{
+    if (p->kind == P_NEW) /* the payload as it is; its id is the stored placed_event_id */
+        return queue_envelope(imp, p->rec.account_id, "account.placed", p->event_id,
+                              json_incref(p->payload));
+    json_t *payload = json_deep_copy(p->payload);
+    if (payload) {
+        json_object_set_new(payload, "changes", ingest_payload_changes(p->before, p->payload));
+        json_object_set_new(payload, "previous_balance_cents", json_integer(p->before_balance));
+    }
+    return queue_envelope(imp, p->rec.account_id, "account.updated", NULL, payload);
 }
 
 static arr_err queue_events(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
@@ -649,39 +659,10 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
 static arr_err queue_closed(ingest_import *imp, const char *account_id, const char *balance,
                             const char *currency)
 {
-    arr_envelope env;
-    arr_envelope_init(&env);
-    char name[ARR_ACCOUNT_MAX + 80];
-    snprintf(name, sizeof(name), "%s/%s/account.closed", imp->st.import_id, account_id);
-    arr_err e = arr_uuid_named(imp->tenant, name, env.event_id);
-    snprintf(env.event_type, sizeof(env.event_type), "account.closed");
-    env.schema_version = 1;
-    snprintf(env.tenant, sizeof(env.tenant), "%s", imp->tenant);
-    snprintf(env.account, sizeof(env.account), "%s", account_id);
-    env.event_time_ms = imp->event_time_ms;
-    env.produced_at_ms = imp->o.now_ms;
-    memcpy(env.correlation_id, imp->st.import_id, ARR_UUID_STRLEN);
-    snprintf(env.producer_service, sizeof(env.producer_service), "%s", imp->o.who.service);
-    snprintf(env.producer_version, sizeof(env.producer_version), "%s", imp->o.who.version);
-    snprintf(env.producer_instance, sizeof(env.producer_instance), "%s", imp->o.who.instance);
-    env.payload = json_pack("{s:s, s:s, s:I, s:s}", "account_id", account_id, "reason",
-                            "absent_from_snapshot", "balance_cents",
-                            (json_int_t)strtoll(balance, NULL, 10), "currency", currency);
-    char *value = NULL, key[ARR_KEY_MAX], why[256];
-    size_t len;
-    if (!e)
-        e = arr_envelope_encode(&env, &value, &len, why, sizeof(why));
-    if (!e)
-        e = arr_envelope_key(&env, key, sizeof(key));
-    if (!e)
-        e = arr_pg_copy_field(&imp->copy, TOPIC_ACCOUNTS, 0);
-    if (!e)
-        e = arr_pg_copy_field(&imp->copy, key, 0);
-    if (!e)
-        e = arr_pg_copy_field(&imp->copy, value, 1);
-    free(value);
-    arr_envelope_clear(&env);
-    return e;
+    json_t *payload = json_pack("{s:s, s:s, s:I, s:s}", "account_id", account_id, "reason",
+                                "absent_from_snapshot", "balance_cents",
+                                (json_int_t)strtoll(balance, NULL, 10), "currency", currency);
+    return queue_envelope(imp, account_id, "account.closed", NULL, payload);
 }
 
 /* Closes, 5,000 at a time, the open accounts of the tenant this snapshot did not contain. */
@@ -724,6 +705,10 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
         return ARR_OK;
     arr_err e = flush(imp, why, whylen);
     int closed = imp->o.snapshot;
+    /* Right after a large first import the table has no statistics yet, and the closure's
+     * join would be planned as if it were tiny: give the planner the real numbers first. */
+    if (!e && closed)
+        e = arr_pg_exec(imp->o.pg, "ANALYZE ingest.accounts", why, whylen);
     while (!e && closed)
         e = close_missing(imp, &closed, why, whylen);
     const char *params[] = {imp->st.import_id};

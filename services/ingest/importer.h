@@ -34,6 +34,8 @@ typedef struct ingest_import_opts {
     const char *as_of;             /* YYYY-MM-DD: days past due are counted to it */
     int64_t now_ms;                /* event time of a new import (from the injectable clock) */
     int batch_rows;                /* records per transaction, default 5000 */
+    const char *topic;             /* where account events go; NULL: arrears.accounts (tests isolate
+                                    * themselves on a scratch topic) */
     const ingest_mapping *mapping; /* borrowed */
     arr_pg *pg;                    /* borrowed: this import's connection */
     arr_kafka_producer *producer;  /* borrowed */

@@ -51,7 +51,7 @@ check "every account opened once in the ledger" wait_for 180 all_ledgers
 # Event ids on the topics: duplicates of a message are allowed (an outbox relay repeats after
 # a crash), but each account must have exactly one distinct placed id and one score id.
 ids_per_account() { # topic
-  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed \
+  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o "s@$E2E_START_MS" -e -q -X isolation.level=read_committed \
     -f '%k %s\n' 2>/dev/null | awk -v p="$tenant/" 'index($1, p) == 1' |
     sed -E 's/^([^ ]+) .*"event_id":"([0-9a-f-]+)".*/\1 \2/' | sort -u
 }

@@ -4,14 +4,18 @@
 # add up exactly to the rows read; the same file again changes nothing; an import killed
 # with SIGKILL in the middle and run again ends in the same state as an uninterrupted one;
 # a later snapshot closes the accounts it lacks and publishes what changed.
+# Its events go to a scratch topic (ARR_TOPIC_ACCOUNTS), so the hundreds of thousands of
+# accounts it places do not become a backlog for the consumer services of other tests.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
-trap 'finish; exit $?' EXIT
+stamp=$(date +%s%N | tail -c 9)
+export ARR_TOPIC_ACCOUNTS="e2e.ingest.accounts.$stamp"
+"$ARR_BIN_DIR/arrears" topics create "$ARR_TOPIC_ACCOUNTS" --partitions 12 >/dev/null
+trap 'finish; rc=$?; "$ARR_BIN_DIR/arrears" topics delete "$ARR_TOPIC_ACCOUNTS" >/dev/null; exit $rc' EXIT
 cli="$ARR_BIN_DIR/arrears"
 gen="$ARR_BIN_DIR/gen-portfolio"
 mapping="$ARR_SOURCE_DIR/deploy/mappings/gen-portfolio.csv.json"
 n=${ARR_E2E_INGEST_ROWS:-100000}
-stamp=$(date +%s%N | tail -c 9)
 t1="imp$stamp" t2="impk$stamp"
 file="$E2E_TMP/portfolio.csv"
 "$gen" --accounts "$n" --seed 5 --format csv --out "$file"
@@ -34,8 +38,8 @@ check "some rows were rejected (the generator breaks a few)" test "$rej" -gt 0
 codes=$(q "select string_agg(distinct reason_code, ',' order by reason_code) from ingest.rejects where tenant = '$t1'")
 echo "reject reasons: $codes"
 check "duplicates in the file are rejected as such" grep -q duplicate_in_file <<<"$codes"
-published() { [[ $(count_keys arrears.accounts "$t1/") == "$acc" ]]; }
-check "one account.placed per accepted record on arrears.accounts (kcat)" wait_for 60 published
+published() { [[ $(count_keys "$ARR_TOPIC_ACCOUNTS" "$t1/") == "$acc" ]]; }
+check "one account.placed per accepted record on the topic (kcat)" wait_for 60 published
 
 "$cli" ingest accounts "$file" --tenant "$t1" --mapping "$mapping" --as-of 2026-11-01 >"$E2E_TMP/second.out" 2>&1
 check "the second import of the same file says nothing changed" grep -q "already imported" "$E2E_TMP/second.out"
@@ -68,7 +72,7 @@ check "the same accounts with the same content as the uninterrupted import" same
 check "the same rejects" test "$(q "select count(*) from ingest.rejects where tenant = '$t2'")" -eq "$rej"
 distinct_placed() {
   local keys
-  keys=$(topic_keys arrears.accounts | grep "^$t2/" | sort)
+  keys=$(topic_keys "$ARR_TOPIC_ACCOUNTS" | grep "^$t2/" | sort)
   [[ $(wc -l <<<"$keys") -ge $acc && $(sort -u <<<"$keys" | wc -l) == "$acc" ]]
 }
 check "every account published (duplicates from the replayed batch share their event id)" wait_for 60 distinct_placed
@@ -96,9 +100,9 @@ closed=$(q "select count(*) from ingest.accounts where tenant = '$t1' and status
 echo "snapshot closed $closed of $before_open open accounts"
 check "accounts missing from the snapshot are closed" test "$closed" -gt 0
 check "the summary reports them" grep -q "closed $closed;" "$E2E_TMP/snap.out"
-closed_events() { [[ $(topic_values arrears.accounts "$t1/" | grep -c '"event_type":"account.closed"') == "$closed" ]]; }
+closed_events() { [[ $(topic_values "$ARR_TOPIC_ACCOUNTS" "$t1/" | grep -c '"event_type":"account.closed"') == "$closed" ]]; }
 check "one account.closed event each" wait_for 60 closed_events
-updated_event() { topic_values arrears.accounts "$t1/" | grep '"event_type":"account.updated"' | grep -q '"balance_cents"'; }
+updated_event() { topic_values "$ARR_TOPIC_ACCOUNTS" "$t1/" | grep '"event_type":"account.updated"' | grep -q '"balance_cents"'; }
 check "the changed balance is published as account.updated naming the change" wait_for 60 updated_event
 
 # The push API: POST /v1/accounts:batch with a bearer token per tenant.

@@ -2,13 +2,15 @@
 # clients nobody here wrote: kcat, psql, redis-cli, curl.
 # Expects ARR_BIN_DIR and the variables of var/stack.env in the environment.
 
+# Topics keep every earlier run's messages: read only what was produced since this test began.
+E2E_START_MS=$(($(date +%s%N) / 1000000 - 5000))
 E2E_FAILS=0
 E2E_PASSES=0
 E2E_PIDS=()
 E2E_TMP=$(mktemp -d)
 
-ok() { E2E_PASSES=$((E2E_PASSES + 1)); printf 'ok   %s\n' "$*"; }
-fail() { E2E_FAILS=$((E2E_FAILS + 1)); printf 'FAIL %s\n' "$*"; }
+ok() { E2E_PASSES=$((E2E_PASSES + 1)); printf 'ok   %4ds %s\n' "$SECONDS" "$*"; }
+fail() { E2E_FAILS=$((E2E_FAILS + 1)); printf 'FAIL %4ds %s\n' "$SECONDS" "$*"; }
 check() { # check "what" command...
   local what=$1; shift
   if "$@"; then ok "$what"; else fail "$what"; fi
@@ -27,12 +29,12 @@ wait_for() {
 
 # Keys (tenant/account) of every committed message on a topic, one per line.
 topic_keys() {
-  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed \
+  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o "s@$E2E_START_MS" -e -q -X isolation.level=read_committed \
     -f '%k\n' 2>/dev/null || true
 }
 # Whole values of the messages on a topic whose key starts with a prefix.
 topic_values() {
-  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed \
+  kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o "s@$E2E_START_MS" -e -q -X isolation.level=read_committed \
     -f '%k\t%s\n' 2>/dev/null | awk -F'\t' -v p="$2" 'index($1, p) == 1 { print $2 }' || true
 }
 count_keys() { topic_keys "$1" | grep -c "^$2" || true; }

@@ -107,9 +107,11 @@ done
 clean_stop() {
   local pid rc=0
   for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid"; done
-  (sleep 60; kill -KILL "${E2E_PIDS[@]}" 2>/dev/null) &
+  # The watchdog must not hold the test's output open, or ctest waits for its sleep.
+  (sleep 60; kill -KILL "${E2E_PIDS[@]}" 2>/dev/null) >/dev/null 2>&1 &
   local dog=$!
   for pid in "${E2E_PIDS[@]}"; do wait "$pid" || rc=1; done
+  pkill -P "$dog" 2>/dev/null
   kill "$dog" 2>/dev/null
   E2E_PIDS=()
   return $rc

@@ -13,6 +13,7 @@ typedef struct cli_ctx {
     int redis_port;
     const char *catalog_path; /* proto/topics.json */
     const char *sql_dir;      /* deploy/sql */
+    const char *topic_accounts; /* ARR_TOPIC_ACCOUNTS: where ingest publishes account events */
 } cli_ctx;
 
 /* Each returns the process exit code: 0 success, 1 failure, 2 usage error. */

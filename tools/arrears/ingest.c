@@ -96,8 +96,8 @@ static void progress(const ingest_import_stats *s, long long read0, long long do
 {
     double dt = mono_s() - t0;
     double rate = dt > 0 ? (double)(s->read - read0) / dt : 0;
-    double eta = done_bytes > 0 && done_bytes < size ? dt * (double)(size - done_bytes) / done_bytes
-                                                     : 0;
+    double eta =
+        done_bytes > 0 && done_bytes < size ? dt * (double)(size - done_bytes) / done_bytes : 0;
     fprintf(stderr,
             "\ringest: read %lld  accepted %lld  rejected %lld  %.0f rows/s  ETA %.0fs   %s",
             s->read, s->accepted, s->rejected, rate, eta, final ? "\n" : "");
@@ -139,9 +139,9 @@ static int open_clients(cli_ctx *ctx, const ingest_args *a, clients *c, char *wh
     size_t flen = strlen(a->file);
     int jsonl = (flen > 6 && strcmp(a->file + flen - 6, ".jsonl") == 0) ||
                 (flen > 5 && strcmp(a->file + flen - 5, ".json") == 0);
-    arr_err e = a->mapping ? ingest_mapping_load(a->mapping, &c->mapping, why, len)
-                           : ingest_mapping_identity(jsonl ? INGEST_JSONL : INGEST_CSV,
-                                                     &c->mapping);
+    arr_err e = a->mapping
+                    ? ingest_mapping_load(a->mapping, &c->mapping, why, len)
+                    : ingest_mapping_identity(jsonl ? INGEST_JSONL : INGEST_CSV, &c->mapping);
     if (!e && !(c->f = fopen(a->file, "rb"))) {
         snprintf(why, len, "cannot open %s", a->file);
         e = ARR_EIO;
@@ -156,8 +156,7 @@ static int open_clients(cli_ctx *ctx, const ingest_args *a, clients *c, char *wh
     return e ? 1 : 0;
 }
 
-static arr_err stream(ingest_import *imp, ingest_reader *r, long long size, char *why,
-                      size_t len)
+static arr_err stream(ingest_import *imp, ingest_reader *r, long long size, char *why, size_t len)
 {
     double t0 = mono_s(), last = 0;
     long long read0 = ingest_import_stats_get(imp)->read;
@@ -214,6 +213,7 @@ static int ingest_accounts(cli_ctx *ctx, const ingest_args *a)
                             .pg = c.pg,
                             .producer = c.producer,
                             .redis = c.redis,
+                            .topic = ctx->topic_accounts,
                             .who = {"ingest", ARR_VERSION, "arrears-cli"}};
     ingest_import *imp = NULL;
     ingest_reader *r = NULL;

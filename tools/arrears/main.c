@@ -21,7 +21,9 @@ static void usage(FILE *to)
             "  sample payment   publish one payment to reconciliation\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
-            "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql).\n"
+            "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
+            "ARR_TOPIC_ACCOUNTS (where ingest publishes account events; default\n"
+            "arrears.accounts).\n"
             "Each command takes --help.\n",
             ARR_SOURCE_DIR, ARR_SOURCE_DIR);
 }
@@ -57,6 +59,9 @@ static int load(cli_ctx *c, const char *config_path)
         e = arr_config_str(c->cfg, "ARR_CATALOG", ARR_SOURCE_DIR "/proto/topics.json",
                            &c->catalog_path, why, sizeof(why));
     if (!e)
+        e = arr_config_str(c->cfg, "ARR_TOPIC_ACCOUNTS", "arrears.accounts", &c->topic_accounts,
+                           why, sizeof(why));
+    if (!e)
         e = arr_config_str(c->cfg, "ARR_SQL_DIR", ARR_SOURCE_DIR "/deploy/sql", &c->sql_dir, why,
                            sizeof(why));
     if (e) {
@@ -82,9 +87,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(cli_ctx *, int, char **);
-    } commands[] = {
-        {"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
-        {"sample", cli_sample}, {"ingest", cli_ingest}};
+    } commands[] = {{"topics", cli_topics},
+                    {"db", cli_db},
+                    {"status", cli_status},
+                    {"sample", cli_sample},
+                    {"ingest", cli_ingest}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
