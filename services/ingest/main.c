@@ -11,13 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arrears/service.h"
+#include "account_store.h"
 #include "batch_api.h"
-#include "submission.h"
+#include "reader.h"
+#include "validate.h"
 
 #define TOPIC_ACCOUNTS "arrears.accounts"
 
+#define SUBMISSION_MAX (64 * 1024)
+
 typedef struct ingest_ctx {
-    ingest_account last; /* the account of the current apply */
+    ingest_mapping *mapping;  /* account.submitted payloads: arrears' names, amounts in cents */
+    char buf[SUBMISSION_MAX]; /* the raw fields of the current submission */
 } ingest_ctx;
 
 static void batch_api_free(void *api)
@@ -52,13 +57,7 @@ static const arr_svc_spec spec = {
 
 static arr_err prepare(arr_svc *s, char *why, size_t whylen)
 {
-    arr_err e = arr_pg_prepare(
-        s->pg, "ingest_account_insert",
-        "INSERT INTO ingest.accounts (tenant, account_id, regime, currency, balance_cents,"
-        " original_balance_cents, due_date, service_type, debtor_ref, placed_event_id,"
-        " placed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10,"
-        " $11, $11) ON CONFLICT (tenant, account_id) DO NOTHING",
-        11, why, whylen);
+    arr_err e = ingest_store_prepare(s->pg, why, whylen);
     if (!e)
         e = arr_pg_prepare(s->pg, "ingest_reject_insert",
                            "INSERT INTO ingest.rejects (source, tenant, account_id, field,"
@@ -67,59 +66,122 @@ static arr_err prepare(arr_svc *s, char *why, size_t whylen)
     return e;
 }
 
-static arr_err store_account(arr_svc *s, const arr_envelope *placed, const ingest_account *a,
-                             int *inserted, char *why, size_t whylen)
+/* The mapping of account.submitted: the field names of a JSON Lines export, with the
+ * balances as integer minor units (balance_cents, original_balance_cents). */
+static arr_err submission_mapping(ingest_mapping **out)
 {
-    char bal[24], orig[24], at[ARR_TIME_STRLEN];
-    snprintf(bal, sizeof(bal), "%lld", (long long)a->balance_cents);
-    snprintf(orig, sizeof(orig), "%lld", (long long)a->original_balance_cents);
-    arr_time_format(placed->event_time_ms, at, sizeof(at));
-    const char *params[] = {
-        placed->tenant, a->account_id,   a->regime,     a->currency,      bal, orig,
-        a->due_date,    a->service_type, a->debtor_ref, placed->event_id, at};
-    arr_err e = arr_pg_run(s->pg, "ingest_account_insert", 11, params, NULL, why, whylen);
-    if (!e)
-        *inserted = arr_pg_affected(s->pg) == 1;
-    return e;
+    arr_err e = ingest_mapping_identity(INGEST_JSONL, out);
+    if (e)
+        return e;
+    ingest_mapping *m = *out;
+    free(m->columns[IF_BALANCE]);
+    free(m->columns[IF_ORIGINAL_BALANCE]);
+    m->columns[IF_BALANCE] = strdup("balance_cents");
+    m->columns[IF_ORIGINAL_BALANCE] = strdup("original_balance_cents");
+    m->amount.format = INGEST_AMOUNT_CENTS;
+    return m->columns[IF_BALANCE] && m->columns[IF_ORIGINAL_BALANCE] ? ARR_OK : ARR_ENOMEM;
 }
 
 /* The fields of the cached view ingest owns. No personal data goes to Redis. */
-static void cache_account(arr_svc *s, const char *tenant, const ingest_account *a)
+static void cache_account(arr_svc *s, const char *tenant, const ingest_record *r)
 {
     char bal[24];
-    snprintf(bal, sizeof(bal), "%lld", (long long)a->balance_cents);
-    const char *fv[] = {"placed_cents", bal, "currency", a->currency, "status", "placed"};
-    arr_svc_cache_account(s, tenant, a->account_id, 3, fv);
+    snprintf(bal, sizeof(bal), "%lld", (long long)r->balance_cents);
+    const char *fv[] = {"placed_cents", bal, "currency", r->currency, "status", "open"};
+    arr_svc_cache_account(s, tenant, r->account_id, 3, fv);
+}
+
+static arr_err reject_issue(const ingest_issue *i, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "%s: field %s: %s", i->code, i->field, i->detail);
+    return ARR_EINVAL;
+}
+
+/* A submission -> a validated record, exactly as a file line would be. */
+static arr_err validate(ingest_ctx *ctx, const arr_envelope *env, ingest_record *rec,
+                        ingest_verdict *v, char *why, size_t whylen)
+{
+    if (strcmp(env->event_type, "account.submitted") != 0) {
+        snprintf(why, whylen,
+                 "bad_event_type: field event_type: ingest takes "
+                 "account.submitted, not %s",
+                 env->event_type);
+        return ARR_EINVAL;
+    }
+    ingest_raw raw;
+    ingest_issue bad;
+    memset(&raw, 0, sizeof(raw));
+    if (ingest_raw_from_json(env->payload, ctx->mapping, &raw, &bad, ctx->buf, sizeof(ctx->buf)) !=
+        ARR_OK)
+        return reject_issue(&bad, why, whylen);
+    char as_of[ARR_TIME_STRLEN];
+    arr_time_format(env->event_time_ms, as_of, sizeof(as_of)); /* days past due: as of then */
+    as_of[10] = '\0';
+    ingest_validate(&raw, ctx->mapping, as_of, rec, v);
+    if (!v->accepted)
+        return reject_issue(&v->reject, why, whylen);
+    if (strcmp(rec->account_id, env->account) != 0) {
+        snprintf(why, whylen,
+                 "key_mismatch: field account_id: differs from the envelope's "
+                 "account");
+        return ARR_EINVAL;
+    }
+    return ARR_OK;
+}
+
+/* account.placed for a new account, account.updated (with what changed) for a changed one. */
+static arr_err publish(arr_svc *s, const arr_envelope *env, const ingest_store_result *st,
+                       arr_envelope *placed, json_t *payload)
+{
+    if (st->kind == INGEST_STORE_NEW)
+        return arr_svc_emit(s, TOPIC_ACCOUNTS, placed);
+    json_t *p = json_deep_copy(payload);
+    if (!p)
+        return ARR_ENOMEM;
+    json_object_set_new(p, "changes", ingest_payload_changes(st->before, payload));
+    json_object_set_new(p, "previous_balance_cents", json_integer(st->before_balance_cents));
+    arr_envelope updated;
+    arr_err e = arr_svc_derive(s, &updated, env, "account.updated", "account.updated", p);
+    if (!e) {
+        updated.event_time_ms = env->event_time_ms;
+        e = arr_svc_emit(s, TOPIC_ACCOUNTS, &updated);
+    }
+    arr_envelope_clear(&updated);
+    return e;
 }
 
 static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
     ingest_ctx *ctx = opaque;
-    if (strcmp(env->event_type, "account.submitted") != 0) {
-        snprintf(why, whylen,
-                 "bad_event_type: field event_type: ingest takes account.submitted,"
-                 " not %s",
-                 env->event_type);
-        return ARR_EINVAL;
-    }
-    ingest_reject rej;
-    if (ingest_submission_parse(env, &ctx->last, &rej) != ARR_OK) {
-        ingest_reject_format(&rej, why, whylen);
-        return ARR_EINVAL;
-    }
-    arr_envelope placed;
-    arr_err e = arr_svc_derive(s, &placed, env, "account.placed", "account.placed",
-                               ingest_placed_payload(&ctx->last));
+    ingest_record rec;
+    ingest_verdict v;
+    arr_err e = validate(ctx, env, &rec, &v, why, whylen);
     if (e)
         return e;
+    json_t *payload = ingest_record_payload(&rec);
+    char hash[65];
+    ingest_record_hash(&rec, hash);
+    arr_envelope placed;
+    e = payload ? arr_svc_derive(s, &placed, env, "account.placed", "account.placed",
+                                 json_incref(payload))
+                : ARR_ENOMEM;
+    if (e) {
+        json_decref(payload);
+        return e;
+    }
     placed.event_time_ms = env->event_time_ms;
-    int inserted = 0;
-    e = store_account(s, &placed, &ctx->last, &inserted, why, whylen);
-    if (!e && inserted)
-        e = arr_svc_emit(s, TOPIC_ACCOUNTS, &placed);
+    ingest_store_result st = {0};
+    e = ingest_store_account(s->pg, env->tenant, &rec, payload, hash, placed.event_id,
+                             env->event_time_ms, &st, why, whylen);
+    if (!e && st.kind != INGEST_STORE_UNCHANGED)
+        e = publish(s, env, &st, &placed, payload);
+    if (!e)
+        e = ingest_store_warnings(s->pg, env->tenant, rec.account_id, &v, why, whylen);
+    if (!e && st.kind != INGEST_STORE_UNCHANGED)
+        cache_account(s, env->tenant, &rec);
+    json_decref(st.before);
+    json_decref(payload);
     arr_envelope_clear(&placed);
-    if (!e && inserted)
-        cache_account(s, env->tenant, &ctx->last);
     return e;
 }
 
@@ -164,10 +226,17 @@ int main(int argc, char **argv)
     char why[512];
     if (!e && (e = prepare(&svc, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
-    ingest_ctx ctx = {0};
-    arr_svc_handler h = {.apply = apply, .rejected = rejected, .opaque = &ctx};
+    ingest_ctx *ctx = calloc(1, sizeof(*ctx)); /* large: not on the stack */
+    if (!e && !ctx)
+        e = ARR_ENOMEM;
+    if (!e)
+        e = submission_mapping(&ctx->mapping);
+    arr_svc_handler h = {.apply = apply, .rejected = rejected, .opaque = ctx};
     if (!e)
         e = arr_svc_run_pg(&svc, &h);
     arr_svc_close(&svc);
+    if (ctx)
+        ingest_mapping_free(ctx->mapping);
+    free(ctx);
     return e && e != ARR_ESHUTDOWN ? 1 : 0;
 }

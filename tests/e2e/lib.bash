@@ -2,6 +2,10 @@
 # clients nobody here wrote: kcat, psql, redis-cli, curl.
 # Expects ARR_BIN_DIR and the variables of var/stack.env in the environment.
 
+for v in ARR_BIN_DIR ARR_KAFKA_BROKERS ARR_PG_CONNINFO ARR_REDIS_HOST ARR_REDIS_PORT; do
+  [[ -n ${!v:-} ]] || { echo "e2e: $v is not set (scripts/test sets it; by hand: set -a; . var/stack.env)"; exit 2; }
+done
+
 # Topics keep every earlier run's messages: read only what was produced since this test began.
 E2E_START_MS=$(($(date +%s%N) / 1000000 - 5000))
 E2E_FAILS=0

@@ -90,6 +90,22 @@ sleep 5
 check "a repeated import stores nothing new" accounts_stored
 check "a repeated import publishes nothing new" placed_published
 
+# A later submission of an account with another balance, written with kcat as a billing
+# system would: ingest publishes account.updated naming what changed.
+eid=$(python3 -c 'import uuid; print(uuid.uuid4())')
+at=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+acct2="S7-000001"
+payload='{"account_id":"'$acct2'","balance_cents":100,"original_balance_cents":100,"due_date":"2026-08-01","service_type":"water"}'
+envelope='{"event_id":"'$eid'","event_type":"account.submitted","schema_version":1,"tenant":"'$tenant'","account":"'$acct2'","event_time":"'$at'","produced_at":"'$at'","causation_id":null,"correlation_id":"'$eid'","producer":{"service":"billing","version":"1","instance":"kcat"},"payload":'$payload'}'
+printf '%s\t%s\n' "$tenant/$acct2" "$envelope" | kcat -b "$ARR_KAFKA_BROKERS" -P -t arrears.ingest.submissions -K $'\t'
+updated() {
+  topic_values arrears.accounts "$tenant/$acct2" | grep '"event_type":"account.updated"' |
+    grep -q '"changes":\[[^]]*"balance_cents"'
+}
+check "a changed submission is published as account.updated naming the change" wait_for 30 updated
+new_balance() { [[ $(psql_q "select balance_cents from ingest.accounts where tenant = '$tenant' and account_id = '$acct2'") == 100 ]]; }
+check "and the stored account follows it" new_balance
+
 # Malformed messages straight into each service's input topic, with kcat.
 for pair in "arrears.accounts:arrears.scoring.dlq" "arrears.accounts:arrears.reconciliation.dlq" \
   "arrears.scores:arrears.outreach.dlq"; do

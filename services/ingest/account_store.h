@@ -1,0 +1,35 @@
+/* ingest_account_store: stores one validated account at a time (the Kafka door), in the
+ * caller's transaction, with the same table, content hash and change detection as the
+ * batch importer. */
+#ifndef ARREARS_INGEST_ACCOUNT_STORE_H
+#define ARREARS_INGEST_ACCOUNT_STORE_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "arrears/pg.h"
+#include "record.h"
+
+typedef enum ingest_store_kind {
+    INGEST_STORE_NEW = 0,
+    INGEST_STORE_CHANGED,
+    INGEST_STORE_UNCHANGED,
+} ingest_store_kind;
+
+typedef struct ingest_store_result {
+    ingest_store_kind kind;
+    json_t *before; /* the stored payload when CHANGED (new reference), else NULL */
+    int64_t before_balance_cents;
+} ingest_store_result;
+
+arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen);
+/* payload and hash: ingest_record_payload / ingest_record_hash of r. placed_event_id is kept
+ * only when the account is new. */
+arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record *r,
+                             json_t *payload, const char *hash, const char *placed_event_id,
+                             int64_t event_time_ms, ingest_store_result *out, char *why,
+                             size_t whylen);
+/* Records the verdict's warnings for the account (ingest.warnings, no import). */
+arr_err ingest_store_warnings(arr_pg *pg, const char *tenant, const char *account_id,
+                              const ingest_verdict *v, char *why, size_t whylen);
+
+#endif
