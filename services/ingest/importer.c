@@ -324,7 +324,7 @@ static arr_err stage_row(ingest_import *imp, pending *p)
     p->payload = ingest_record_payload(&p->rec);
     if (!p->payload)
         return ARR_ENOMEM;
-    ingest_record_hash(&p->rec, p->hash);
+    ingest_payload_hash(p->payload, p->hash);
     snprintf(name, sizeof(name), "%s/%s/account.placed", imp->st.import_id, p->rec.account_id);
     arr_err e = arr_uuid_named(imp->tenant, name, p->event_id);
     char *json = e ? NULL : json_dumps(p->payload, JSON_COMPACT);

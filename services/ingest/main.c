@@ -160,7 +160,8 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
         return e;
     json_t *payload = ingest_record_payload(&rec);
     char hash[65];
-    ingest_record_hash(&rec, hash);
+    if (payload)
+        ingest_payload_hash(payload, hash);
     arr_envelope placed;
     e = payload ? arr_svc_derive(s, &placed, env, "account.placed", "account.placed",
                                  json_incref(payload))

@@ -708,10 +708,10 @@ json_t *ingest_record_payload(const ingest_record *r)
 static const char *const moving_keys[] = {"days_past_due", "aging_bucket", "changes",
                                           "previous_balance_cents", NULL};
 
-void ingest_record_hash(const ingest_record *r, char out[65])
+void ingest_payload_hash(json_t *payload, char out[65])
 {
     out[0] = '\0'; /* only on allocation failure */
-    json_t *p = ingest_record_payload(r);
+    json_t *p = json_copy(payload); /* shallow: the two keys go, nothing else is copied */
     if (!p)
         return;
     json_object_del(p, "days_past_due");
@@ -725,6 +725,16 @@ void ingest_record_hash(const ingest_record *r, char out[65])
     crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
     free(text);
     sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+void ingest_record_hash(const ingest_record *r, char out[65])
+{
+    out[0] = '\0';
+    json_t *p = ingest_record_payload(r);
+    if (!p)
+        return;
+    ingest_payload_hash(p, out);
+    json_decref(p);
 }
 
 /* Adds prefix+key to the sorted list (kept sorted by inserting in place: it is short). */

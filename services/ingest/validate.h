@@ -32,6 +32,8 @@ json_t *ingest_record_payload(const ingest_record *r);
  * the derived fields that move with the date: two exports of an unchanged account hash the
  * same. */
 void ingest_record_hash(const ingest_record *r, char out[65]);
+/* The same hash from a payload ingest_record_payload already built (saves building it twice). */
+void ingest_payload_hash(json_t *payload, char out[65]);
 /* The top-level payload keys whose values differ (and "debtor.<key>" inside the debtor), as
  * a new JSON array of strings, sorted. */
 json_t *ingest_payload_changes(json_t *before, json_t *after);
