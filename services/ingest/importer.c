@@ -1,5 +1,6 @@
 #include "importer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,21 +37,42 @@ typedef struct reject {
     char *text; /* owned, capped */
 } reject;
 
-struct ingest_import {
-    ingest_import_opts o;
-    char tenant[ARR_TENANT_MAX + 1], source[256], sha256[65], as_of[11];
-    ingest_import_stats st;
-    int64_t event_time_ms;
+/* One batch of records: filled by the reading thread, then written by the writer. */
+typedef struct batch {
     pending *pend;
     int n_pend;
     reject *rej;
     int n_rej;
+    int *slots;          /* account-id hash set: index into pend, -1 empty */
+    long long last_line; /* highest line in the batch */
+    long long read;      /* records read into the batch */
+} batch;
+
+/* Two batches, so that reading and validating the next one overlaps writing this one: the
+ * reading thread fills `fill`; the writer thread owns `work` (and the database connection,
+ * the producer and Redis) while `busy` is set. */
+struct ingest_import {
+    ingest_import_opts o;
+    char tenant[ARR_TENANT_MAX + 1], source[256], sha256[65], as_of[11];
+    ingest_import_stats st; /* committed figures: written by the writer under mu */
+    int64_t event_time_ms;
+    batch work, fill;
     int batch_rows;
-    long long last_line; /* highest line handed to the batch */
-    int *slots;          /* account-id hash set of the batch: index into pend, -1 empty */
-    size_t slots_n;      /* a power of two, at least 2 * batch_rows */
+    size_t slots_n; /* a power of two, at least 2 * batch_rows */
     arr_buf copy;
+    long long read_live;  /* records read so far, committed or not (reading thread) */
+    long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
+    int already_done;
+    pthread_t writer;
+    int writer_started, busy, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    arr_err failed; /* the writer's first error; the import stops at the next hand-off */
+    char failed_why[512];
 };
+
+static int batch_alloc(batch *b, const ingest_import *imp);
+static void *writer_main(void *arg);
 
 static const char *const SQL_STAGE =
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (line bigint, account_id text, event_id uuid,"
@@ -174,22 +196,26 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     snprintf(imp->sha256, sizeof(imp->sha256), "%s", o->sha256);
     snprintf(imp->as_of, sizeof(imp->as_of), "%s", o->as_of);
     arr_buf_init(&imp->copy, COPY_MAX);
-    imp->pend = calloc((size_t)imp->batch_rows, sizeof(pending));
-    imp->rej = calloc((size_t)imp->batch_rows, sizeof(reject));
     for (imp->slots_n = 16; imp->slots_n < (size_t)imp->batch_rows * 2; imp->slots_n *= 2)
         ;
-    imp->slots = malloc(imp->slots_n * sizeof(int));
-    if (imp->slots)
-        memset(imp->slots, 0xff, imp->slots_n * sizeof(int));
+    pthread_mutex_init(&imp->mu, NULL);
+    pthread_cond_init(&imp->cv, NULL);
     char name[160];
     snprintf(name, sizeof(name), "import/%s/%s", imp->sha256, o->snapshot ? "snapshot" : "delta");
-    arr_err e = imp->pend && imp->rej && imp->slots ? ARR_OK : ARR_ENOMEM;
+    arr_err e = batch_alloc(&imp->work, imp) || batch_alloc(&imp->fill, imp) ? ARR_ENOMEM : ARR_OK;
     if (!e)
         e = arr_uuid_named(imp->tenant, name, imp->st.import_id);
     if (!e)
         e = prepare(imp, why, whylen);
     if (!e)
         e = load_state(imp, why, whylen);
+    imp->already_done = imp->st.already_done;
+    imp->resumed_at = imp->st.resumed_at;
+    if (!e && !imp->st.already_done) {
+        if (pthread_create(&imp->writer, NULL, writer_main, imp) != 0)
+            e = ARR_ENOMEM;
+        imp->writer_started = !e;
+    }
     if (e) {
         ingest_import_free(imp);
         return e;
@@ -208,36 +234,70 @@ const ingest_import_stats *ingest_import_stats_get(const ingest_import *imp)
     return &imp->st;
 }
 
-static void clear_batch(ingest_import *imp)
+void ingest_import_progress(ingest_import *imp, ingest_import_stats *out)
 {
-    for (int i = 0; i < imp->n_pend; i++) {
-        json_decref(imp->pend[i].payload);
-        json_decref(imp->pend[i].before);
+    pthread_mutex_lock(&imp->mu);
+    *out = imp->st;
+    pthread_mutex_unlock(&imp->mu);
+    out->read = imp->read_live > out->read ? imp->read_live : out->read;
+}
+
+static void clear_batch(batch *b, size_t slots_n)
+{
+    for (int i = 0; i < b->n_pend; i++) {
+        json_decref(b->pend[i].payload);
+        json_decref(b->pend[i].before);
     }
-    for (int i = 0; i < imp->n_rej; i++)
-        free(imp->rej[i].text);
-    imp->n_pend = 0;
-    imp->n_rej = 0;
-    if (imp->slots)
-        memset(imp->slots, 0xff, imp->slots_n * sizeof(int));
+    for (int i = 0; i < b->n_rej; i++)
+        free(b->rej[i].text);
+    b->n_pend = 0;
+    b->n_rej = 0;
+    b->read = 0;
+    b->last_line = 0;
+    if (b->slots)
+        memset(b->slots, 0xff, slots_n * sizeof(int));
 }
 
 void ingest_import_free(ingest_import *imp)
 {
     if (!imp)
         return;
-    clear_batch(imp);
-    free(imp->pend);
-    free(imp->rej);
-    free(imp->slots);
+    if (imp->writer_started) {
+        pthread_mutex_lock(&imp->mu);
+        imp->stop = 1;
+        pthread_cond_broadcast(&imp->cv);
+        pthread_mutex_unlock(&imp->mu);
+        pthread_join(imp->writer, NULL);
+    }
+    batch *bs[] = {&imp->work, &imp->fill};
+    for (int i = 0; i < 2; i++) {
+        clear_batch(bs[i], imp->slots_n);
+        free(bs[i]->pend);
+        free(bs[i]->rej);
+        free(bs[i]->slots);
+    }
+    pthread_mutex_destroy(&imp->mu);
+    pthread_cond_destroy(&imp->cv);
     arr_buf_free(&imp->copy);
     free(imp);
 }
 
-static void add_reject(ingest_import *imp, long long line, const char *account_id,
-                       const ingest_issue *issue, const char *text)
+/* A batch has room for batch_rows records, accepted or rejected, plus the rejects that
+ * duplicates found at write time turn into (at most every accepted one). */
+static int batch_alloc(batch *b, const ingest_import *imp)
 {
-    reject *r = &imp->rej[imp->n_rej++];
+    b->pend = calloc((size_t)imp->batch_rows, sizeof(pending));
+    b->rej = calloc((size_t)imp->batch_rows * 2, sizeof(reject));
+    b->slots = malloc(imp->slots_n * sizeof(int));
+    if (b->slots)
+        memset(b->slots, 0xff, imp->slots_n * sizeof(int));
+    return !(b->pend && b->rej && b->slots);
+}
+
+static void add_reject(batch *b, long long line, const char *account_id, const ingest_issue *issue,
+                       const char *text)
+{
+    reject *r = &b->rej[b->n_rej++];
     r->line = line;
     snprintf(r->account_id, sizeof(r->account_id), "%s", account_id ? account_id : "");
     r->issue = *issue;
@@ -259,49 +319,111 @@ static uint64_t id_hash(const char *s)
     return h;
 }
 
-static int duplicate_in_batch(ingest_import *imp, const char *account_id)
+static int duplicate_in_batch(batch *b, size_t slots_n, const char *account_id)
 {
-    size_t mask = imp->slots_n - 1;
+    size_t mask = slots_n - 1;
     for (size_t i = id_hash(account_id) & mask;; i = (i + 1) & mask) {
-        int slot = imp->slots[i];
+        int slot = b->slots[i];
         if (slot < 0) {
-            imp->slots[i] = imp->n_pend; /* the record about to be added */
+            b->slots[i] = b->n_pend; /* the record about to be added */
             return 0;
         }
-        if (strcmp(imp->pend[slot].rec.account_id, account_id) == 0)
+        if (strcmp(b->pend[slot].rec.account_id, account_id) == 0)
             return 1;
     }
 }
 
 static arr_err flush(ingest_import *imp, char *why, size_t whylen);
 
+/* The writer: writes `work` whenever the reading thread hands it over. */
+static void *writer_main(void *arg)
+{
+    ingest_import *imp = arg;
+    pthread_mutex_lock(&imp->mu);
+    for (;;) {
+        while (!imp->busy && !imp->stop)
+            pthread_cond_wait(&imp->cv, &imp->mu);
+        if (!imp->busy)
+            break;
+        pthread_mutex_unlock(&imp->mu);
+        char why[512] = "";
+        arr_err e = imp->failed ? ARR_OK : flush(imp, why, sizeof(why));
+        clear_batch(&imp->work, imp->slots_n);
+        pthread_mutex_lock(&imp->mu);
+        if (e && !imp->failed) {
+            imp->failed = e;
+            snprintf(imp->failed_why, sizeof(imp->failed_why), "%s", why);
+        }
+        imp->busy = 0;
+        pthread_cond_broadcast(&imp->cv);
+    }
+    pthread_mutex_unlock(&imp->mu);
+    return NULL;
+}
+
+/* Waits until the writer is idle; returns its error, if it had one. */
+static arr_err writer_idle(ingest_import *imp, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&imp->mu);
+    while (imp->busy)
+        pthread_cond_wait(&imp->cv, &imp->mu);
+    arr_err e = imp->failed;
+    if (e)
+        snprintf(why, whylen, "%s", imp->failed_why);
+    pthread_mutex_unlock(&imp->mu);
+    return e;
+}
+
+/* Gives the filled batch to the writer and takes the emptied one back. */
+static arr_err hand_off(ingest_import *imp, char *why, size_t whylen)
+{
+    arr_err e = writer_idle(imp, why, whylen);
+    if (e)
+        return e;
+    batch t = imp->work;
+    imp->work = imp->fill;
+    imp->fill = t;
+    pthread_mutex_lock(&imp->mu);
+    imp->busy = 1;
+    pthread_cond_broadcast(&imp->cv);
+    pthread_mutex_unlock(&imp->mu);
+    return ARR_OK;
+}
+
 arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char *raw_text,
                           const ingest_issue *bad, char *why, size_t whylen)
 {
-    if (imp->st.already_done || raw->line <= imp->st.resumed_at)
+    if (imp->already_done || raw->line <= imp->resumed_at)
         return ARR_OK; /* committed by an earlier run of this import */
-    imp->st.read++;
-    imp->last_line = raw->line;
+    batch *b = &imp->fill;
+    imp->read_live++;
+    b->read++;
+    b->last_line = raw->line;
     const char *acct = raw->v[IF_ACCOUNT_ID];
     if (bad) {
-        add_reject(imp, raw->line, acct, bad, raw_text);
+        add_reject(b, raw->line, acct, bad, raw_text);
     } else {
-        pending *p = &imp->pend[imp->n_pend];
+        pending *p = &b->pend[b->n_pend];
         memset(p, 0, sizeof(*p));
         ingest_validate(raw, imp->o.mapping, imp->as_of, &p->rec, &p->verdict);
         if (!p->verdict.accepted) {
-            add_reject(imp, raw->line, acct, &p->verdict.reject, raw_text);
-        } else if (duplicate_in_batch(imp, p->rec.account_id)) {
+            add_reject(b, raw->line, acct, &p->verdict.reject, raw_text);
+        } else if (duplicate_in_batch(b, imp->slots_n, p->rec.account_id)) {
             ingest_issue dup = {.code = "duplicate_in_file", .field = "account_id"};
             snprintf(dup.detail, sizeof(dup.detail), "the account appears earlier in the file");
-            add_reject(imp, raw->line, acct, &dup, raw_text);
+            add_reject(b, raw->line, acct, &dup, raw_text);
         } else {
             p->line = raw->line;
-            imp->n_pend++;
+            /* Built here, on the reading thread, to share the work with the writer. */
+            p->payload = ingest_record_payload(&p->rec);
+            if (!p->payload)
+                return ARR_ENOMEM;
+            ingest_payload_hash(p->payload, p->hash);
+            b->n_pend++;
         }
     }
-    if (imp->n_pend + imp->n_rej >= imp->batch_rows)
-        return flush(imp, why, whylen);
+    if (b->n_pend + b->n_rej >= imp->batch_rows)
+        return hand_off(imp, why, whylen);
     return ARR_OK;
 }
 
@@ -321,10 +443,6 @@ static arr_err copy_out(ingest_import *imp, const char *copy_sql, char *why, siz
 static arr_err stage_row(ingest_import *imp, pending *p)
 {
     char line[24], bal[24], orig[24], name[ARR_ACCOUNT_MAX + 80];
-    p->payload = ingest_record_payload(&p->rec);
-    if (!p->payload)
-        return ARR_ENOMEM;
-    ingest_payload_hash(p->payload, p->hash);
     snprintf(name, sizeof(name), "%s/%s/account.placed", imp->st.import_id, p->rec.account_id);
     arr_err e = arr_uuid_named(imp->tenant, name, p->event_id);
     char *json = e ? NULL : json_dumps(p->payload, JSON_COMPACT);
@@ -355,8 +473,8 @@ static arr_err stage_row(ingest_import *imp, pending *p)
 static arr_err stage(ingest_import *imp, char *why, size_t whylen)
 {
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->n_pend; i++)
-        e = stage_row(imp, &imp->pend[i]);
+    for (int i = 0; !e && i < imp->work.n_pend; i++)
+        e = stage_row(imp, &imp->work.pend[i]);
     if (!e)
         e = copy_out(imp,
                      "COPY ingest_stage (line, account_id, event_id, content_hash, payload,"
@@ -379,14 +497,14 @@ static arr_err classify(ingest_import *imp, char *why, size_t whylen)
     arr_err e = arr_pg_run(imp->o.pg, "imp_compare", 2, params, &res, why, whylen);
     if (e)
         return e;
-    if (PQntuples(res) != imp->n_pend) {
+    if (PQntuples(res) != imp->work.n_pend) {
         PQclear(res);
-        snprintf(why, whylen, "ingest: staged %d records, compared %d", imp->n_pend,
+        snprintf(why, whylen, "ingest: staged %d records, compared %d", imp->work.n_pend,
                  PQntuples(res));
         return ARR_EFATAL;
     }
-    for (int i = 0; i < imp->n_pend; i++) {
-        pending *p = &imp->pend[i];
+    for (int i = 0; i < imp->work.n_pend; i++) {
+        pending *p = &imp->work.pend[i];
         if (PQgetvalue(res, i, 4)[0] == 't') {
             p->kind = P_DUPLICATE;
         } else if (PQgetisnull(res, i, 1)) {
@@ -411,14 +529,14 @@ static arr_err drop_duplicates(ingest_import *imp, char *why, size_t whylen)
     arr_buf_init(&ids, COPY_MAX);
     arr_err e = arr_buf_append(&ids, "{", 1);
     int n = 0;
-    for (int i = 0; !e && i < imp->n_pend; i++) {
-        pending *p = &imp->pend[i];
+    for (int i = 0; !e && i < imp->work.n_pend; i++) {
+        pending *p = &imp->work.pend[i];
         if (p->kind != P_DUPLICATE)
             continue;
         e = arr_buf_appendf(&ids, "%s%lld", n++ ? "," : "", p->line);
         ingest_issue dup = {.code = "duplicate_in_file", .field = "account_id"};
         snprintf(dup.detail, sizeof(dup.detail), "the account appears earlier in the file");
-        add_reject(imp, p->line, p->rec.account_id, &dup, p->rec.account_id);
+        add_reject(&imp->work, p->line, p->rec.account_id, &dup, p->rec.account_id);
     }
     if (!e)
         e = arr_buf_append(&ids, "}", 1);
@@ -498,8 +616,8 @@ static arr_err queue_event(ingest_import *imp, pending *p)
 static arr_err queue_events(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
 {
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->n_pend; i++) {
-        pending *p = &imp->pend[i];
+    for (int i = 0; !e && i < imp->work.n_pend; i++) {
+        pending *p = &imp->work.pend[i];
         if (p->kind == P_DUPLICATE)
             continue;
         next->accepted++;
@@ -519,8 +637,8 @@ static arr_err queue_events(ingest_import *imp, ingest_import_stats *next, char 
 static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
 {
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->n_rej; i++) {
-        reject *r = &imp->rej[i];
+    for (int i = 0; !e && i < imp->work.n_rej; i++) {
+        reject *r = &imp->work.rej[i];
         char source[300], line[24];
         snprintf(source, sizeof(source), "%s:%lld", imp->source, r->line);
         ll(line, r->line);
@@ -551,8 +669,8 @@ static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char 
 static arr_err copy_warnings(ingest_import *imp, char *why, size_t whylen)
 {
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->n_pend; i++) {
-        pending *p = &imp->pend[i];
+    for (int i = 0; !e && i < imp->work.n_pend; i++) {
+        pending *p = &imp->work.pend[i];
         if (p->kind == P_DUPLICATE)
             continue;
         char line[24];
@@ -599,8 +717,8 @@ static arr_err publish(ingest_import *imp, char *why, size_t whylen)
     } while (n == 5000);
     if (!imp->o.redis)
         return ARR_OK;
-    for (int i = 0; i < imp->n_pend; i++) {
-        pending *p = &imp->pend[i];
+    for (int i = 0; i < imp->work.n_pend; i++) {
+        pending *p = &imp->work.pend[i];
         if (p->kind != P_NEW && p->kind != P_CHANGED)
             continue;
         char key[ARR_KEY_MAX + 16], bal[24];
@@ -617,22 +735,22 @@ static arr_err publish(ingest_import *imp, char *why, size_t whylen)
 
 static arr_err flush(ingest_import *imp, char *why, size_t whylen)
 {
-    if (imp->n_pend + imp->n_rej == 0)
+    if (imp->work.n_pend + imp->work.n_rej == 0)
         return ARR_OK;
-    ingest_import_stats next = imp->st;
-    next.accepted = imp->st.accepted;
-    next.lines_done = imp->last_line;
+    ingest_import_stats next = imp->st; /* only this thread writes st while importing */
+    next.lines_done = imp->work.last_line;
+    next.read += imp->work.read;
     const char *lock[] = {imp->tenant};
     arr_err e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
-    if (!e && imp->n_pend)
+    if (!e && imp->work.n_pend)
         e = stage(imp, why, whylen);
-    if (!e && imp->n_pend)
+    if (!e && imp->work.n_pend)
         e = classify(imp, why, whylen);
-    if (!e && imp->n_pend)
+    if (!e && imp->work.n_pend)
         e = drop_duplicates(imp, why, whylen);
-    if (!e && imp->n_pend)
+    if (!e && imp->work.n_pend)
         e = upsert(imp, why, whylen);
     if (!e)
         e = queue_events(imp, &next, why, whylen);
@@ -649,10 +767,10 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
         arr_buf_reset(&imp->copy);
         return e;
     }
+    pthread_mutex_lock(&imp->mu);
     imp->st = next;
-    e = publish(imp, why, whylen);
-    clear_batch(imp);
-    return e;
+    pthread_mutex_unlock(&imp->mu);
+    return publish(imp, why, whylen);
 }
 
 /* account.closed for one account the snapshot no longer lists. */
@@ -695,7 +813,9 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
         arr_buf_reset(&imp->copy);
         return e;
     }
+    pthread_mutex_lock(&imp->mu);
     imp->st = next;
+    pthread_mutex_unlock(&imp->mu);
     return publish(imp, why, whylen);
 }
 
@@ -703,7 +823,11 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
 {
     if (imp->st.already_done)
         return ARR_OK;
-    arr_err e = flush(imp, why, whylen);
+    arr_err e = ARR_OK;
+    if (imp->fill.n_pend + imp->fill.n_rej)
+        e = hand_off(imp, why, whylen);
+    if (!e) /* from here on this thread has the connection to itself */
+        e = writer_idle(imp, why, whylen);
     int closed = imp->o.snapshot;
     /* Right after a large first import the table has no statistics yet, and the closure's
      * join would be planned as if it were tiny: give the planner the real numbers first. */

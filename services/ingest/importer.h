@@ -1,7 +1,8 @@
 /* ingest_import: an export (a file, an HTTP batch) into PostgreSQL and the account events.
  *
- * Records are validated one by one and stored in batches: each batch is one transaction that
- * COPYs the valid records into a staging table, compares them with the stored accounts,
+ * Records are validated one by one (on the caller's thread) and stored in batches by a
+ * writer thread, so reading the next batch overlaps writing this one: each batch is one transaction
+ * that COPYs the valid records into a staging table, compares them with the stored accounts,
  * upserts the new and changed ones, queues account.placed / account.updated in the outbox,
  * records rejects and warnings, and advances the import's checkpoint. After the commit the
  * outbox is relayed to Kafka and the cached view refreshed. So the database never lacks an
@@ -62,7 +63,11 @@ arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char 
                           const ingest_issue *bad, char *why, size_t whylen);
 /* Commits what is left, applies the snapshot closure, marks the import done. */
 arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen);
+/* The figures once ingest_import_finish returned (or before anything was added). */
 const ingest_import_stats *ingest_import_stats_get(const ingest_import *imp);
+/* A consistent copy while the import runs (the writer thread updates them); read counts
+ * the records taken so far, committed or not. */
+void ingest_import_progress(ingest_import *imp, ingest_import_stats *out);
 void ingest_import_free(ingest_import *imp);
 
 #endif

@@ -91,9 +91,12 @@ static double mono_s(void)
 }
 
 /* read0: records already counted when this run started (a resumed import). */
-static void progress(const ingest_import_stats *s, long long read0, long long done_bytes,
-                     long long size, double t0, int final)
+static void progress(ingest_import *imp, long long read0, long long done_bytes, long long size,
+                     double t0, int final)
 {
+    ingest_import_stats now;
+    ingest_import_progress(imp, &now);
+    const ingest_import_stats *s = &now;
     double dt = mono_s() - t0;
     double rate = dt > 0 ? (double)(s->read - read0) / dt : 0;
     double eta =
@@ -176,11 +179,11 @@ static arr_err stream(ingest_import *imp, ingest_reader *r, long long size, char
             return e;
         if (mono_s() - last > 0.5) {
             last = mono_s();
-            progress(ingest_import_stats_get(imp), read0, ingest_reader_offset(r), size, t0, 0);
+            progress(imp, read0, ingest_reader_offset(r), size, t0, 0);
         }
     }
     e = ingest_import_finish(imp, why, len);
-    progress(ingest_import_stats_get(imp), read0, size, size, t0, 1);
+    progress(imp, read0, size, size, t0, 1);
     return e;
 }
 
