@@ -521,3 +521,12 @@ arr_err arr_envelope_key(const arr_envelope *env, char *out, size_t outlen)
         return ARR_ELIMIT;
     return ARR_OK;
 }
+
+arr_err arr_envelope_to_message(const arr_envelope *env, char **value, size_t *value_len,
+                                char key[ARR_KEY_MAX], char *errbuf, size_t errlen)
+{
+    arr_err e = arr_envelope_key(env, key, ARR_KEY_MAX);
+    if (!e)
+        e = arr_envelope_encode(env, value, value_len, errbuf, errlen);
+    return e;
+}

@@ -293,9 +293,7 @@ arr_err arr_svc_emit(arr_svc *s, const char *topic, const arr_envelope *env)
 {
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
-    arr_err e = arr_envelope_encode(env, &value, &len, why, sizeof(why));
-    if (!e)
-        e = arr_envelope_key(env, key, sizeof(key));
+    arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
     if (!e)
         e = arr_outbox_add(s->pg, s->spec->name, topic, key, value, why, sizeof(why));
     if (e)

@@ -585,9 +585,7 @@ static arr_err queue_envelope(ingest_import *imp, const char *account_id, const 
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
     if (!e)
-        e = arr_envelope_encode(&env, &value, &len, why, sizeof(why));
-    if (!e)
-        e = arr_envelope_key(&env, key, sizeof(key));
+        e = arr_envelope_to_message(&env, &value, &len, key, why, sizeof(why));
     if (!e)
         e = arr_pg_copy_field(&imp->copy, TOPIC(imp), 0);
     if (!e)
@@ -733,6 +731,26 @@ static arr_err publish(ingest_import *imp, char *why, size_t whylen)
     return ARR_OK;
 }
 
+/* Ends a batch's transaction: on success the checkpoint and the commit, then the figures
+ * become visible and the outbox is relayed; on failure everything is rolled back. */
+static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *next, char *why,
+                      size_t whylen)
+{
+    if (!e)
+        e = checkpoint(imp, next, why, whylen);
+    if (!e)
+        e = arr_pg_commit(imp->o.pg, why, whylen);
+    if (e) {
+        arr_pg_rollback(imp->o.pg);
+        arr_buf_reset(&imp->copy);
+        return e;
+    }
+    pthread_mutex_lock(&imp->mu);
+    imp->st = *next;
+    pthread_mutex_unlock(&imp->mu);
+    return publish(imp, why, whylen);
+}
+
 static arr_err flush(ingest_import *imp, char *why, size_t whylen)
 {
     if (imp->work.n_pend + imp->work.n_rej == 0)
@@ -758,19 +776,7 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
         e = copy_rejects(imp, &next, why, whylen);
     if (!e)
         e = copy_warnings(imp, why, whylen);
-    if (!e)
-        e = checkpoint(imp, &next, why, whylen);
-    if (!e)
-        e = arr_pg_commit(imp->o.pg, why, whylen);
-    if (e) {
-        arr_pg_rollback(imp->o.pg);
-        arr_buf_reset(&imp->copy);
-        return e;
-    }
-    pthread_mutex_lock(&imp->mu);
-    imp->st = next;
-    pthread_mutex_unlock(&imp->mu);
-    return publish(imp, why, whylen);
+    return commit(imp, e, &next, why, whylen);
 }
 
 /* account.closed for one account the snapshot no longer lists. */
@@ -804,19 +810,7 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
     next.closed += *closed;
     if (!e)
         e = copy_out(imp, "COPY ingest.outbox (topic, key, value) FROM STDIN", why, whylen);
-    if (!e)
-        e = checkpoint(imp, &next, why, whylen);
-    if (!e)
-        e = arr_pg_commit(imp->o.pg, why, whylen);
-    if (e) {
-        arr_pg_rollback(imp->o.pg);
-        arr_buf_reset(&imp->copy);
-        return e;
-    }
-    pthread_mutex_lock(&imp->mu);
-    imp->st = next;
-    pthread_mutex_unlock(&imp->mu);
-    return publish(imp, why, whylen);
+    return commit(imp, e, &next, why, whylen);
 }
 
 arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)

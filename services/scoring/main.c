@@ -40,9 +40,7 @@ static arr_err produce_envelope(arr_kafka_txn *txn, const char *topic, const arr
 {
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
-    arr_err e = arr_envelope_encode(env, &value, &len, why, sizeof(why));
-    if (!e)
-        e = arr_envelope_key(env, key, sizeof(key));
+    arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
     if (!e)
         e = arr_kafka_txn_produce(txn, topic, key, strlen(key), value, len);
     free(value);

@@ -418,7 +418,11 @@ static arr_err copy_transform(void *opaque, const arr_kafka_msg *in, arr_kafka_t
     if (st->fault_value && strcmp(value, st->fault_value) == 0 && st->fault) {
         arr_err e = arr_kafka_txn_produce(txn, st->out_topic, in->key, in->key_len, in->value,
                                           in->value_len);
-        /* librdkafka's own fault injection: the producer turns fatal mid-transaction. */
+        /* librdkafka's own fault injection: the producer turns fatal mid-transaction. It is
+         * raised once the produce (and its AddPartitionsToTxn) completed: injected while that
+         * request was in flight, librdkafka 2.0.2 once aborted on its own assertion
+         * (txn_req_cnt > 0 in rd_kafka_txn_handle_AddPartitionsToTxn). */
+        rd_kafka_flush(arr_kafka_txn_handle(txn), 10000);
         rd_kafka_test_fatal_error(arr_kafka_txn_handle(txn), st->fault, "injected by the test");
         st->fault = RD_KAFKA_RESP_ERR_NO_ERROR;
         return e;

@@ -45,9 +45,7 @@ static arr_err send_envelope(arr_kafka_producer *p, const char *topic, arr_envel
 {
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
-    arr_err e = arr_envelope_encode(env, &value, &len, why, sizeof(why));
-    if (!e)
-        e = arr_envelope_key(env, key, sizeof(key));
+    arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
     if (!e)
         e = arr_kafka_produce(p, topic, key, strlen(key), value, len);
     if (e)

@@ -72,6 +72,10 @@ arr_err arr_envelope_encode(const arr_envelope *env, char **out, size_t *outlen,
 arr_err arr_envelope_decode(const char *buf, size_t len, arr_envelope *out, char *errbuf,
                             size_t errlen);
 
+/* The Kafka message of an envelope: its encoded value (malloc'ed, caller frees) and its key. */
+arr_err arr_envelope_to_message(const arr_envelope *env, char **value, size_t *value_len,
+                                char key[ARR_KEY_MAX], char *errbuf, size_t errlen);
+
 /* "<tenant>/<account>" into out (ARR_KEY_MAX bytes). */
 arr_err arr_envelope_key(const arr_envelope *env, char *out, size_t outlen);
 
