@@ -226,7 +226,7 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
 
 long long ingest_import_resume_line(const ingest_import *imp)
 {
-    return imp->st.resumed_at;
+    return imp->resumed_at;
 }
 
 const ingest_import_stats *ingest_import_stats_get(const ingest_import *imp)
@@ -815,7 +815,7 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
 
 arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
 {
-    if (imp->st.already_done)
+    if (imp->already_done)
         return ARR_OK;
     arr_err e = ARR_OK;
     if (imp->fill.n_pend + imp->fill.n_rej)
