@@ -237,6 +237,23 @@ arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen)
     return e;
 }
 
+/* COPY text format's escape of one character, or NULL when it goes as it is. */
+static const char *copy_escape_of(char c)
+{
+    switch (c) {
+    case '\\':
+        return "\\\\";
+    case '\t':
+        return "\\t";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    default:
+        return NULL;
+    }
+}
+
 arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last)
 {
     arr_err e = ARR_OK;
@@ -245,11 +262,7 @@ arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last)
     } else {
         const char *run = field;
         for (const char *p = field; !e && *p; p++) {
-            const char *rep = *p == '\\' ? "\\\\"
-                              : *p == '\t' ? "\\t"
-                              : *p == '\n' ? "\\n"
-                              : *p == '\r' ? "\\r"
-                                            : NULL;
+            const char *rep = copy_escape_of(*p);
             if (!rep)
                 continue;
             e = arr_buf_append(b, run, (size_t)(p - run));
@@ -269,32 +282,12 @@ arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen)
 {
     size_t j = 0;
     for (const char *p = in; *p; p++) {
-        const char *rep = NULL;
-        switch (*p) {
-        case '\\':
-            rep = "\\\\";
-            break;
-        case '\t':
-            rep = "\\t";
-            break;
-        case '\n':
-            rep = "\\n";
-            break;
-        case '\r':
-            rep = "\\r";
-            break;
-        default:
-            break;
-        }
+        const char *rep = copy_escape_of(*p);
         size_t need = rep ? 2 : 1;
         if (j + need >= outlen)
             return ARR_ELIMIT;
-        if (rep) {
-            out[j++] = rep[0];
-            out[j++] = rep[1];
-        } else {
-            out[j++] = *p;
-        }
+        memcpy(out + j, rep ? rep : p, need);
+        j += need;
     }
     if (j >= outlen)
         return ARR_ELIMIT;

@@ -224,11 +224,6 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     return ARR_OK;
 }
 
-long long ingest_import_resume_line(const ingest_import *imp)
-{
-    return imp->resumed_at;
-}
-
 const ingest_import_stats *ingest_import_stats_get(const ingest_import *imp)
 {
     return &imp->st;

@@ -55,8 +55,6 @@ typedef struct ingest_import_stats {
 /* Creates or resumes the import of this tenant + input + mode. */
 arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, char *why,
                             size_t whylen);
-/* The line a resumed import continues after: records at or before it must be skipped. */
-long long ingest_import_resume_line(const ingest_import *imp);
 /* One record (bad != NULL: the reader could not read it; raw->line and raw_text still say
  * where and what). Flushes a batch when full. */
 arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char *raw_text,

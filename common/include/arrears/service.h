@@ -69,8 +69,7 @@ struct arr_svc {
     atomic_int ready; /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
     atomic_llong ready_at_ms; /* monotonic time of the last dependency check */
     int64_t next_check_ms;
-    char not_ready[128];
-    void *ext;                  /* the service's own state behind its routes */
+    void *ext;                   /* the service's own state behind its routes */
     void (*ext_free)(void *ext); /* called by arr_svc_close once HTTP has stopped */
     arr_metric *m_consumed, *m_published, *m_dead, *m_errors, *m_duplicates, *m_assigned;
 };
