@@ -1,4 +1,5 @@
 #include "arrears/envelope.h"
+#include "arrears/jsonw.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -269,6 +270,71 @@ arr_err arr_envelope_encode(const arr_envelope *env, char **out, size_t *outlen,
         return ARR_ENOMEM;
     e = dump(root, out, outlen, errbuf, errlen);
     json_decref(root);
+    return e;
+}
+
+static void text_member(arr_jsonw *w, int field, const char *value)
+{
+    arr_jsonw_key(w, top_fields[field]);
+    arr_jsonw_string(w, value);
+}
+
+arr_err arr_envelope_encode_text(const arr_envelope *env, const char *payload_json,
+                                 size_t payload_len, arr_buf *out, char *errbuf, size_t errlen)
+{
+    if (!env || !payload_json || !out)
+        return fail(ARR_EINVAL, errbuf, errlen, "encode: NULL argument");
+    if (payload_len < 2 || payload_json[0] != '{' || payload_json[payload_len - 1] != '}')
+        return fail(ARR_EINVAL, errbuf, errlen, "field payload: must be an object");
+    char event_time[ARR_TIME_STRLEN], produced_at[ARR_TIME_STRLEN];
+    arr_err e = check_text_fields(env, errbuf, errlen);
+    if (!e && env->schema_version < 1)
+        e = fail(ARR_EINVAL, errbuf, errlen, "field schema_version: must be an integer >= 1");
+    if (!e)
+        e = format_time(env->event_time_ms, "event_time", event_time, errbuf, errlen);
+    if (!e)
+        e = format_time(env->produced_at_ms, "produced_at", produced_at, errbuf, errlen);
+    if (e)
+        return e;
+    size_t start = out->len;
+    arr_jsonw w;
+    arr_jsonw_init(&w, out);
+    arr_jsonw_object_begin(&w);
+    text_member(&w, F_EVENT_ID, env->event_id);
+    text_member(&w, F_EVENT_TYPE, env->event_type);
+    arr_jsonw_key(&w, top_fields[F_SCHEMA_VERSION]);
+    arr_jsonw_int(&w, env->schema_version);
+    text_member(&w, F_TENANT, env->tenant);
+    text_member(&w, F_ACCOUNT, env->account);
+    text_member(&w, F_EVENT_TIME, event_time);
+    text_member(&w, F_PRODUCED_AT, produced_at);
+    if (env->causation_id[0]) {
+        text_member(&w, F_CAUSATION_ID, env->causation_id);
+    } else {
+        arr_jsonw_key(&w, top_fields[F_CAUSATION_ID]);
+        arr_jsonw_null(&w);
+    }
+    text_member(&w, F_CORRELATION_ID, env->correlation_id);
+    arr_jsonw_key(&w, top_fields[F_PRODUCER]);
+    arr_jsonw_object_begin(&w);
+    arr_jsonw_key(&w, producer_fields[0]);
+    arr_jsonw_string(&w, env->producer_service);
+    arr_jsonw_key(&w, producer_fields[1]);
+    arr_jsonw_string(&w, env->producer_version);
+    arr_jsonw_key(&w, producer_fields[2]);
+    arr_jsonw_string(&w, env->producer_instance);
+    arr_jsonw_object_end(&w);
+    arr_jsonw_key(&w, top_fields[F_PAYLOAD]);
+    arr_jsonw_raw(&w, payload_json, payload_len);
+    arr_jsonw_object_end(&w);
+    e = arr_jsonw_finish(&w);
+    if (!e && out->len - start > ARR_MESSAGE_MAX)
+        e = fail(ARR_ELIMIT, errbuf, errlen, "message larger than %d bytes", ARR_MESSAGE_MAX);
+    if (e) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
     return e;
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sodium.h>
 
+#include "arrears/jsonw.h"
 #include "fields.h"
 
 /* The currencies our tenants bill in today: all have 2 minor digits, which the amount
@@ -580,127 +581,143 @@ void ingest_validate(const ingest_raw *raw, const ingest_mapping *m, const char 
 
 /* ------------------------------------------------------------------ payload */
 
-/* Each put reports failure (allocation) through the return value; callers AND them up. */
-static int put(json_t *o, const char *key, json_t *value)
-{
-    return json_object_set_new(o, key, value) == 0;
-}
+/* ------------------------------------------------------------------ payload text */
 
-/* Empty text is "not given" and is left out, as the schema describes. */
-static int put_text(json_t *o, const char *key, const char *s)
+/* The same payload written straight to text, keys sorted at every level (so it is also the
+ * canonical form the hash needs): the importer's hot path, where a jansson tree per record
+ * cost more than reading and validating it. */
+static void w_text(arr_jsonw *w, const char *key, const char *s)
 {
-    return s[0] ? put(o, key, json_string(s)) : 1;
-}
-
-/* -1 is "unknown" and is left out. */
-static int put_count(json_t *o, const char *key, int v)
-{
-    return v >= 0 ? put(o, key, json_integer(v)) : 1;
-}
-
-static json_t *emails_payload(const ingest_debtor *d)
-{
-    json_t *a = json_array();
-    for (int i = 0; a && i < d->n_emails; i++) {
-        json_t *e = json_pack("{s:s, s:b}", "address", d->emails[i].address, "consent",
-                              d->emails[i].consent);
-        if (json_array_append_new(a, e) != 0) {
-            json_decref(a);
-            return NULL;
-        }
+    if (s[0]) {
+        arr_jsonw_key(w, key);
+        arr_jsonw_string(w, s);
     }
-    return a;
 }
 
-static json_t *phones_payload(const ingest_debtor *d)
+static void w_int(arr_jsonw *w, const char *key, long long v)
 {
-    json_t *a = json_array();
-    for (int i = 0; a && i < d->n_phones; i++) {
+    arr_jsonw_key(w, key);
+    arr_jsonw_int(w, v);
+}
+
+static void w_bool(arr_jsonw *w, const char *key, int v)
+{
+    arr_jsonw_key(w, key);
+    arr_jsonw_bool(w, v);
+}
+
+static void w_count(arr_jsonw *w, const char *key, int v)
+{
+    if (v >= 0)
+        w_int(w, key, v);
+}
+
+static void w_address(arr_jsonw *w, const ingest_address *ad)
+{
+    arr_jsonw_key(w, "address");
+    arr_jsonw_object_begin(w);
+    w_text(w, "city", ad->city);
+    w_text(w, "country", ad->country);
+    w_text(w, "line1", ad->line1);
+    w_text(w, "line2", ad->line2);
+    w_text(w, "state", ad->state);
+    w_text(w, "zip", ad->zip);
+    arr_jsonw_object_end(w);
+}
+
+static void w_debtor(arr_jsonw *w, const ingest_debtor *d)
+{
+    arr_jsonw_key(w, "debtor");
+    arr_jsonw_object_begin(w);
+    w_address(w, &d->address);
+    arr_jsonw_key(w, "emails");
+    arr_jsonw_array_begin(w);
+    for (int i = 0; i < d->n_emails; i++) {
+        arr_jsonw_object_begin(w);
+        w_text(w, "address", d->emails[i].address);
+        w_bool(w, "consent", d->emails[i].consent);
+        arr_jsonw_object_end(w);
+    }
+    arr_jsonw_array_end(w);
+    w_text(w, "first_name", d->first_name);
+    w_text(w, "language", d->language);
+    w_text(w, "last_name", d->last_name);
+    arr_jsonw_key(w, "phones");
+    arr_jsonw_array_begin(w);
+    for (int i = 0; i < d->n_phones; i++) {
         const ingest_phone *p = &d->phones[i];
-        json_t *e = json_pack("{s:s, s:s, s:b, s:b}", "number", p->e164, "type",
-                              p->type == INGEST_PHONE_LANDLINE ? "landline" : "mobile",
-                              "sms_consent", p->sms_consent, "voice_consent", p->voice_consent);
-        if (json_array_append_new(a, e) != 0) {
-            json_decref(a);
-            return NULL;
-        }
+        arr_jsonw_object_begin(w);
+        w_text(w, "number", p->e164);
+        w_bool(w, "sms_consent", p->sms_consent);
+        w_text(w, "type", p->type == INGEST_PHONE_LANDLINE ? "landline" : "mobile");
+        w_bool(w, "voice_consent", p->voice_consent);
+        arr_jsonw_object_end(w);
     }
-    return a;
+    arr_jsonw_array_end(w);
+    w_bool(w, "timezone_derived", d->tz_derived);
+    arr_jsonw_key(w, "timezones");
+    arr_jsonw_array_begin(w);
+    for (int i = 0; i < d->n_timezones; i++)
+        arr_jsonw_string(w, d->timezones[i]);
+    arr_jsonw_array_end(w);
+    arr_jsonw_object_end(w);
 }
 
-static json_t *address_payload(const ingest_address *ad)
+static void w_profile(arr_jsonw *w, const ingest_profile *p)
 {
-    json_t *o = json_object();
-    int ok = o != NULL;
-    ok = ok && put_text(o, "line1", ad->line1) && put_text(o, "line2", ad->line2);
-    ok = ok && put_text(o, "city", ad->city) && put_text(o, "state", ad->state);
-    ok = ok && put_text(o, "zip", ad->zip) && put_text(o, "country", ad->country);
-    if (!ok)
-        json_decref(o);
-    return ok ? o : NULL;
+    arr_jsonw_key(w, "profile");
+    arr_jsonw_object_begin(w);
+    if (p->autopay >= 0)
+        w_bool(w, "autopay", p->autopay);
+    w_count(w, "payments_12m", p->payments_12m);
+    w_count(w, "prior_delinquencies", p->prior_delinquencies);
+    w_count(w, "tenure_months", p->tenure_months);
+    arr_jsonw_object_end(w);
 }
 
-static json_t *timezones_payload(const ingest_debtor *d)
+/* for_hash leaves out the moving keys (days_past_due, aging_bucket). */
+static arr_err write_payload(const ingest_record *r, arr_buf *out, int for_hash)
 {
-    json_t *a = json_array();
-    for (int i = 0; a && i < d->n_timezones; i++) {
-        if (json_array_append_new(a, json_string(d->timezones[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
+    arr_jsonw w;
+    arr_jsonw_init(&w, out);
+    arr_jsonw_object_begin(&w);
+    w_text(&w, "account_id", r->account_id);
+    if (!for_hash)
+        w_text(&w, "aging_bucket", r->aging_bucket ? r->aging_bucket : "current");
+    w_int(&w, "balance_cents", r->balance_cents);
+    w_text(&w, "currency", r->currency);
+    if (!for_hash)
+        w_int(&w, "days_past_due", r->days_past_due);
+    w_debtor(&w, &r->debtor);
+    w_text(&w, "debtor_ref", r->debtor_ref);
+    w_text(&w, "due_date", r->due_date);
+    w_text(&w, "invoice_id", r->invoice_id);
+    w_text(&w, "issue_date", r->issue_date);
+    w_bool(&w, "medical_no_report", r->medical_no_report);
+    w_int(&w, "original_balance_cents", r->original_balance_cents);
+    w_profile(&w, &r->profile);
+    w_text(&w, "regime", r->regime);
+    w_text(&w, "service_type", r->service_type);
+    arr_jsonw_object_end(&w);
+    return arr_jsonw_finish(&w);
+}
+
+arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char hash[65])
+{
+    size_t start = out->len;
+    arr_err e = write_payload(r, out, 1);
+    if (!e) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, (const unsigned char *)out->data + start, out->len - start);
+        sodium_bin2hex(hash, 65, h, sizeof h);
+        out->len = start;
+        e = write_payload(r, out, 0);
     }
-    return a;
-}
-
-static json_t *debtor_payload(const ingest_debtor *d)
-{
-    json_t *o = json_object();
-    int ok = o != NULL;
-    ok = ok && put_text(o, "first_name", d->first_name) && put_text(o, "last_name", d->last_name);
-    ok = ok && put(o, "emails", emails_payload(d)) && put(o, "phones", phones_payload(d));
-    ok = ok && put(o, "address", address_payload(&d->address));
-    ok = ok && put(o, "timezones", timezones_payload(d));
-    ok = ok && put(o, "timezone_derived", json_boolean(d->tz_derived));
-    ok = ok && put_text(o, "language", d->language);
-    if (!ok)
-        json_decref(o);
-    return ok ? o : NULL;
-}
-
-static json_t *profile_payload(const ingest_profile *p)
-{
-    json_t *o = json_object();
-    int ok = o != NULL;
-    ok = ok && put_count(o, "tenure_months", p->tenure_months);
-    ok = ok && (p->autopay < 0 || put(o, "autopay", json_boolean(p->autopay)));
-    ok = ok && put_count(o, "prior_delinquencies", p->prior_delinquencies);
-    ok = ok && put_count(o, "payments_12m", p->payments_12m);
-    if (!ok)
-        json_decref(o);
-    return ok ? o : NULL;
-}
-
-json_t *ingest_record_payload(const ingest_record *r)
-{
-    json_t *o = json_object();
-    int ok = o != NULL;
-    ok = ok && put_text(o, "account_id", r->account_id) && put_text(o, "regime", r->regime);
-    ok = ok && put_text(o, "currency", r->currency);
-    ok = ok && put(o, "balance_cents", json_integer((json_int_t)r->balance_cents));
-    ok =
-        ok && put(o, "original_balance_cents", json_integer((json_int_t)r->original_balance_cents));
-    ok = ok && put_text(o, "invoice_id", r->invoice_id) &&
-         put_text(o, "issue_date", r->issue_date) && put_text(o, "due_date", r->due_date);
-    ok = ok && put_text(o, "service_type", r->service_type) &&
-         put_text(o, "debtor_ref", r->debtor_ref);
-    ok = ok && put(o, "days_past_due", json_integer(r->days_past_due));
-    ok = ok && put(o, "aging_bucket", json_string(r->aging_bucket ? r->aging_bucket : "current"));
-    ok = ok && put(o, "medical_no_report", json_boolean(r->medical_no_report));
-    ok = ok && put(o, "debtor", debtor_payload(&r->debtor));
-    ok = ok && put(o, "profile", profile_payload(&r->profile));
-    if (!ok)
-        json_decref(o);
-    return ok ? o : NULL;
+    if (e)
+        out->len = start;
+    if (out->data)
+        out->data[out->len] = '\0';
+    return e;
 }
 
 /* Payload keys that move with the export date (or describe an update rather than the
@@ -730,11 +747,23 @@ void ingest_payload_hash(json_t *payload, char out[65])
 void ingest_record_hash(const ingest_record *r, char out[65])
 {
     out[0] = '\0';
-    json_t *p = ingest_record_payload(r);
-    if (!p)
-        return;
-    ingest_payload_hash(p, out);
-    json_decref(p);
+    arr_buf b;
+    arr_buf_init(&b, INGEST_PAYLOAD_MAX);
+    if (ingest_record_payload_text(r, &b, out) != ARR_OK)
+        out[0] = '\0';
+    arr_buf_free(&b);
+}
+
+json_t *ingest_record_payload(const ingest_record *r)
+{
+    arr_buf b;
+    arr_buf_init(&b, INGEST_PAYLOAD_MAX);
+    char hash[65];
+    json_t *p = NULL;
+    if (ingest_record_payload_text(r, &b, hash) == ARR_OK)
+        p = json_loadb(b.data, b.len, 0, NULL);
+    arr_buf_free(&b);
+    return p;
 }
 
 /* Adds prefix+key to the sorted list (kept sorted by inserting in place: it is short). */

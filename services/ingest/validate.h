@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "mapping.h"
 #include "raw.h"
+#include "arrears/buf.h"
 #include "record.h"
 
 /* Mapping defaults fill absent fields before validation. as_of: "YYYY-MM-DD". */
@@ -28,12 +29,18 @@ void ingest_validate(const ingest_raw *raw, const ingest_mapping *m, const char 
  * the record, the debtor's contact data under "debtor", the profile, and the derived
  * days_past_due, aging_bucket and medical_no_report. */
 json_t *ingest_record_payload(const ingest_record *r);
+/* No record's payload text is longer (the record's fields are all capped). */
+#define INGEST_PAYLOAD_MAX ((size_t)64 * 1024)
 /* SHA-256 (hex, 65 bytes) of the payload in canonical form (sorted keys, compact), minus
  * the derived fields that move with the date: two exports of an unchanged account hash the
  * same. */
 void ingest_record_hash(const ingest_record *r, char out[65]);
 /* The same hash from a payload ingest_record_payload already built (saves building it twice). */
 void ingest_payload_hash(json_t *payload, char out[65]);
+/* The same payload appended to out as compact JSON text with keys sorted at every level,
+ * and its hash as ingest_record_hash computes it, without a JSON tree (the importer's hot
+ * path). On error out is left as it was. */
+arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char hash[65]);
 /* The top-level payload keys whose values differ (and "debtor.<key>" inside the debtor), as
  * a new JSON array of strings, sorted. */
 json_t *ingest_payload_changes(json_t *before, json_t *after);

@@ -993,3 +993,27 @@ Test(ingest_validate, changes_from_nothing_list_every_stable_key)
                    "\"original_balance_cents\",\"profile\",\"regime\",\"service_type\"]");
     json_decref(pa);
 }
+
+/* The importer stores and publishes the text the writer produces: it must already be the
+ * canonical form (what jansson writes for it with sorted keys), escapes included. */
+Test(ingest_validate, payload_text_is_canonical_and_hashed_like_the_tree)
+{
+    ingest_record r;
+    full_record(AS_OF, &r);
+    strcpy(r.debtor.last_name, "O\"Brien \\ \xc3\x89lodie\t");
+    arr_buf b;
+    arr_buf_init(&b, INGEST_PAYLOAD_MAX);
+    cr_assert_eq(arr_buf_append(&b, "prefix:", 7), ARR_OK);
+    char h[65], want_h[65];
+    cr_assert_eq(ingest_record_payload_text(&r, &b, h), ARR_OK);
+    cr_assert_eq(strncmp(b.data, "prefix:", 7), 0, "appends to what the buffer holds");
+    json_t *p = json_loads(b.data + 7, 0, NULL);
+    cr_assert_not_null(p);
+    char *canon = json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_assert_str_eq(b.data + 7, canon);
+    ingest_payload_hash(p, want_h);
+    cr_assert_str_eq(h, want_h);
+    free(canon);
+    json_decref(p);
+    arr_buf_free(&b);
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "arrears/buf.h"
 #include "arrears/err.h"
 #include "arrears/uuid.h"
 
@@ -67,6 +68,13 @@ int arr_event_type_valid(const char *s);
  * ARR_EINVAL (with reason) when a field is invalid: we never produce what we would reject. */
 arr_err arr_envelope_encode(const arr_envelope *env, char **out, size_t *outlen, char *errbuf,
                             size_t errlen);
+/* The same encoding appended to out, with the payload given as JSON text already written
+ * (a compact object; env->payload is ignored and may be NULL): for producers that hold
+ * their payloads as text, such as the ingest importer. The result is byte for byte what
+ * arr_envelope_encode gives for that payload. On error out is left as it was. */
+arr_err arr_envelope_encode_text(const arr_envelope *env, const char *payload_json,
+                                 size_t payload_len, arr_buf *out, char *errbuf, size_t errlen);
+
 /* Strict decode of len bytes (need not be NUL-terminated). On ARR_EDECODE errbuf says
  * which field and why, e.g. "field tenant: must match [a-z0-9][a-z0-9_-]{0,63}". */
 arr_err arr_envelope_decode(const char *buf, size_t len, arr_envelope *out, char *errbuf,
