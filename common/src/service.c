@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "arrears/outbatch.h"
 #include "arrears/outbox.h"
 
 #define READY_KAFKA 1
@@ -181,6 +182,8 @@ static arr_err open_clients(arr_svc *s, char *why, size_t whylen)
     arr_err e = arr_pg_connect(s->pg_conninfo, &s->pg, why, whylen);
     if (!e && !s->spec->transactional)
         e = arr_outbox_prepare(s->pg, s->spec->name, why, whylen);
+    if (!e && s->spec->outbatch)
+        e = arr_outbatch_prepare(s->pg, s->spec->name, why, whylen);
     if (!e)
         e = arr_redis_connect(s->redis_host, s->redis_port, 2000, &s->redis, why, whylen);
     if (!e)
@@ -428,6 +431,18 @@ static void release_batch(arr_svc *s, int n)
         arr_kafka_msg_release(&s->batch[i]);
 }
 
+/* Batches of an import that died; those of a live import are left to it. */
+static void relay_batches(arr_svc *s)
+{
+    char why[512];
+    int n = 0;
+    arr_err e = arr_outbatch_relay(s->pg, s->spec->name, s->producer, &n, why, sizeof(why));
+    if (e)
+        arr_svc_failed(s, e, "outbox batch relay failed", why);
+    else if (n)
+        arr_log_info(&s->log, "relayed outbox batches left by a crash", NULL);
+}
+
 arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
 {
     char why[512] = "";
@@ -435,6 +450,8 @@ arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
     int n = poll_batch(s, timeout_ms);
     if (n == 0) {
         arr_svc_relay(s, 5000, &relayed); /* a crash may have left rows behind */
+        if (s->spec->outbatch)
+            relay_batches(s);
         return ARR_ETIMEOUT;
     }
     arr_metric_add(s->m_consumed, n);

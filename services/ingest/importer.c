@@ -7,7 +7,7 @@
 #include "arrears/buf.h"
 #include "arrears/clock.h"
 #include "arrears/envelope.h"
-#include "arrears/outbox.h"
+#include "arrears/outbatch.h"
 #include "arrears/uuid.h"
 #include "validate.h"
 
@@ -22,7 +22,7 @@ typedef struct pending {
     ingest_record rec;
     ingest_verdict verdict;
     long long line;
-    json_t *payload; /* owned */
+    size_t text_off, text_len; /* the payload's JSON text in the batch's texts */
     char hash[65];
     char event_id[ARR_UUID_STRLEN];
     pending_kind kind;
@@ -44,6 +44,7 @@ typedef struct batch {
     reject *rej;
     int n_rej;
     int *slots;          /* account-id hash set: index into pend, -1 empty */
+    arr_buf texts;       /* the payloads' JSON texts, one after the other */
     long long last_line; /* highest line in the batch */
     long long read;      /* records read into the batch */
 } batch;
@@ -60,6 +61,11 @@ struct ingest_import {
     int batch_rows;
     size_t slots_n; /* a power of two, at least 2 * batch_rows */
     arr_buf copy;
+    arr_buf msgs; /* the batch's events, "key\tvalue" lines (arr_outbatch) */
+    int n_msgs;
+    int64_t owner; /* advisory-lock key of this import (arr_outbatch_own) */
+    int owned;
+    long long unacked;    /* stored event batch produced but not yet acknowledged, or 0 */
     long long read_live;  /* records read so far, committed or not (reading thread) */
     long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
     int already_done;
@@ -74,11 +80,15 @@ struct ingest_import {
 static int batch_alloc(batch *b, const ingest_import *imp);
 static void *writer_main(void *arg);
 
+/* The columns of a stored account, in the order account_row writes them. */
+#define SQL_ACCOUNT_COLUMNS                                                                        \
+    "tenant, account_id, regime, currency, balance_cents, original_balance_cents, due_date,"       \
+    " service_type, debtor_ref, placed_event_id, placed_at, updated_at, payload, content_hash,"    \
+    " status, last_import_id, last_line"
+
+/* Changed accounts pass through here on their way to the upsert. */
 static const char *const SQL_STAGE =
-    "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (line bigint, account_id text, event_id uuid,"
-    " content_hash text, payload json, regime text, currency text, balance_cents bigint,"
-    " original_balance_cents bigint, due_date date, service_type text, debtor_ref text)"
-    " ON COMMIT DELETE ROWS";
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (LIKE ingest.accounts) ON COMMIT DELETE ROWS";
 
 static const struct {
     const char *name, *sql;
@@ -94,19 +104,27 @@ static const struct {
      " FROM ingest.imports WHERE import_id = $1",
      1},
     {"imp_lock", "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))", 1},
+    /* One probe of the primary key per record (LATERAL ... LIMIT 1 keeps the planner from a
+     * hash join over the tenant's rows, which a generic plan picked as the tenant grew); the
+     * stored payload only comes back when the record changed. */
     {"imp_compare",
-     "SELECT s.line, a.content_hash, a.payload::text, a.status,"
+     "SELECT s.ord, a.content_hash,"
+     " CASE WHEN a.content_hash IS DISTINCT FROM s.hash OR a.status <> 'open'"
+     " THEN a.payload::text END, a.status,"
      " coalesce(a.last_import_id = $2 AND a.last_line < s.line, false), a.balance_cents"
-     " FROM ingest_stage s LEFT JOIN ingest.accounts a"
-     " ON a.tenant = $1 AND a.account_id = s.account_id ORDER BY s.line",
-     2},
-    {"imp_drop_dups", "DELETE FROM ingest_stage WHERE line = ANY($1::bigint[])", 1},
+     " FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY"
+     " AS s(account_id, line, hash, ord)"
+     " JOIN LATERAL (SELECT content_hash, payload, status, last_import_id, last_line,"
+     " balance_cents FROM ingest.accounts a WHERE a.tenant = $1 AND a.account_id = s.account_id"
+     " LIMIT 1) a ON true",
+     5},
+    {"imp_seen",
+     "UPDATE ingest.accounts a SET last_import_id = $2, last_line = u.line"
+     " FROM unnest($3::text[], $4::bigint[]) AS u(account_id, line)"
+     " WHERE a.tenant = $1 AND a.account_id = u.account_id",
+     4},
     {"imp_upsert",
-     "INSERT INTO ingest.accounts AS a (tenant, account_id, regime, currency, balance_cents,"
-     " original_balance_cents, due_date, service_type, debtor_ref, placed_event_id, placed_at,"
-     " updated_at, payload, content_hash, status, last_import_id, last_line)"
-     " SELECT $1, account_id, regime, currency, balance_cents, original_balance_cents, due_date,"
-     " service_type, debtor_ref, event_id, $3, $3, payload, content_hash, 'open', $2, line"
+     "INSERT INTO ingest.accounts AS a (" SQL_ACCOUNT_COLUMNS ") SELECT " SQL_ACCOUNT_COLUMNS
      " FROM ingest_stage ON CONFLICT (tenant, account_id) DO UPDATE SET"
      " regime = EXCLUDED.regime, currency = EXCLUDED.currency,"
      " balance_cents = EXCLUDED.balance_cents,"
@@ -114,9 +132,8 @@ static const struct {
      " service_type = EXCLUDED.service_type, debtor_ref = EXCLUDED.debtor_ref,"
      " payload = EXCLUDED.payload, content_hash = EXCLUDED.content_hash, status = 'open',"
      " last_import_id = EXCLUDED.last_import_id, last_line = EXCLUDED.last_line,"
-     " updated_at = CASE WHEN a.content_hash IS DISTINCT FROM EXCLUDED.content_hash"
-     " OR a.status <> 'open' THEN EXCLUDED.updated_at ELSE a.updated_at END",
-     3},
+     " updated_at = EXCLUDED.updated_at",
+     0},
     {"imp_checkpoint",
      "UPDATE ingest.imports SET lines_done = $2, records_read = $3, accepted = $4,"
      " rejected = $5, placed = $6, updated = $7, unchanged = $8, closed = $9, warnings = $10"
@@ -145,7 +162,7 @@ static arr_err prepare(ingest_import *imp, char *why, size_t whylen)
         e = arr_pg_prepare(imp->o.pg, statements[i].name, statements[i].sql, statements[i].n, why,
                            whylen);
     if (!e)
-        e = arr_outbox_prepare(imp->o.pg, "ingest", why, whylen);
+        e = arr_outbatch_prepare(imp->o.pg, "ingest", why, whylen);
     return e;
 }
 
@@ -179,6 +196,27 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
     return ARR_OK;
 }
 
+static uint64_t id_hash(const char *s);
+
+/* One process at a time runs an import; it then publishes what an earlier run of it (or any
+ * import that died) committed but may not have published. */
+static arr_err own(ingest_import *imp, char *why, size_t whylen)
+{
+    imp->owner = (int64_t)id_hash(imp->st.import_id);
+    int got = 0;
+    arr_err e = arr_outbatch_own(imp->o.pg, imp->owner, &got, why, whylen);
+    if (!e && !got) {
+        snprintf(why, whylen, "import %s is running in another process; try again when it ends",
+                 imp->st.import_id);
+        e = ARR_EABORT;
+    }
+    imp->owned = !e;
+    int relayed = 0;
+    if (!e)
+        e = arr_outbatch_relay(imp->o.pg, "ingest", imp->o.producer, &relayed, why, whylen);
+    return e;
+}
+
 arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, char *why,
                             size_t whylen)
 {
@@ -196,6 +234,7 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     snprintf(imp->sha256, sizeof(imp->sha256), "%s", o->sha256);
     snprintf(imp->as_of, sizeof(imp->as_of), "%s", o->as_of);
     arr_buf_init(&imp->copy, COPY_MAX);
+    arr_buf_init(&imp->msgs, COPY_MAX);
     for (imp->slots_n = 16; imp->slots_n < (size_t)imp->batch_rows * 2; imp->slots_n *= 2)
         ;
     pthread_mutex_init(&imp->mu, NULL);
@@ -209,6 +248,8 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
         e = prepare(imp, why, whylen);
     if (!e)
         e = load_state(imp, why, whylen);
+    if (!e)
+        e = own(imp, why, whylen);
     imp->already_done = imp->st.already_done;
     imp->resumed_at = imp->st.resumed_at;
     if (!e && !imp->st.already_done) {
@@ -239,10 +280,9 @@ void ingest_import_progress(ingest_import *imp, ingest_import_stats *out)
 
 static void clear_batch(batch *b, size_t slots_n)
 {
-    for (int i = 0; i < b->n_pend; i++) {
-        json_decref(b->pend[i].payload);
+    for (int i = 0; i < b->n_pend; i++)
         json_decref(b->pend[i].before);
-    }
+    arr_buf_reset(&b->texts);
     for (int i = 0; i < b->n_rej; i++)
         free(b->rej[i].text);
     b->n_pend = 0;
@@ -270,10 +310,14 @@ void ingest_import_free(ingest_import *imp)
         free(bs[i]->pend);
         free(bs[i]->rej);
         free(bs[i]->slots);
+        arr_buf_free(&bs[i]->texts);
     }
+    if (imp->owned)
+        arr_outbatch_disown(imp->o.pg, imp->owner);
     pthread_mutex_destroy(&imp->mu);
     pthread_cond_destroy(&imp->cv);
     arr_buf_free(&imp->copy);
+    arr_buf_free(&imp->msgs);
     free(imp);
 }
 
@@ -284,6 +328,7 @@ static int batch_alloc(batch *b, const ingest_import *imp)
     b->pend = calloc((size_t)imp->batch_rows, sizeof(pending));
     b->rej = calloc((size_t)imp->batch_rows * 2, sizeof(reject));
     b->slots = malloc(imp->slots_n * sizeof(int));
+    arr_buf_init(&b->texts, COPY_MAX);
     if (b->slots)
         memset(b->slots, 0xff, imp->slots_n * sizeof(int));
     return !(b->pend && b->rej && b->slots);
@@ -409,11 +454,15 @@ arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char 
             add_reject(b, raw->line, acct, &dup, raw_text);
         } else {
             p->line = raw->line;
-            /* Built here, on the reading thread, to share the work with the writer. */
-            p->payload = ingest_record_payload(&p->rec);
-            if (!p->payload)
-                return ARR_ENOMEM;
-            ingest_payload_hash(p->payload, p->hash);
+            /* Written here, on the reading thread, to share the work with the writer. */
+            p->text_off = b->texts.len;
+            arr_err e = ingest_record_payload_text(&p->rec, &b->texts, p->hash);
+            if (e) {
+                snprintf(why, whylen, "line %lld: cannot write the account's payload",
+                         (long long)raw->line);
+                return e;
+            }
+            p->text_len = b->texts.len - p->text_off;
             b->n_pend++;
         }
     }
@@ -435,133 +484,227 @@ static arr_err copy_out(ingest_import *imp, const char *copy_sql, char *why, siz
     return e ? e : end;
 }
 
-static arr_err stage_row(ingest_import *imp, pending *p)
+/* Payload texts sit back to back in the batch's buffer: each is cut out in turn. */
+static const char *payload_cut(const batch *b, const pending *p, char *saved)
+{
+    char *text = b->texts.data + p->text_off;
+    *saved = text[p->text_len];
+    text[p->text_len] = '\0';
+    return text;
+}
+
+static void payload_uncut(const batch *b, const pending *p, char saved)
+{
+    b->texts.data[p->text_off + p->text_len] = saved;
+}
+
+static arr_err account_row(ingest_import *imp, const batch *b, pending *p, const char *at)
 {
     char line[24], bal[24], orig[24], name[ARR_ACCOUNT_MAX + 80];
     snprintf(name, sizeof(name), "%s/%s/account.placed", imp->st.import_id, p->rec.account_id);
     arr_err e = arr_uuid_named(imp->tenant, name, p->event_id);
-    char *json = e ? NULL : json_dumps(p->payload, JSON_COMPACT);
-    if (!e && !json)
-        e = ARR_ENOMEM;
     ll(line, p->line);
     ll(bal, p->rec.balance_cents);
     ll(orig, p->rec.original_balance_cents);
-    const char *cols[] = {line,
+    char saved;
+    const char *cols[] = {imp->tenant,
                           p->rec.account_id,
-                          p->event_id,
-                          p->hash,
-                          json,
                           p->rec.regime,
                           p->rec.currency,
                           bal,
                           orig,
                           p->rec.due_date,
                           p->rec.service_type,
-                          p->rec.debtor_ref[0] ? p->rec.debtor_ref : NULL};
+                          p->rec.debtor_ref[0] ? p->rec.debtor_ref : NULL,
+                          p->event_id,
+                          at,
+                          at,
+                          payload_cut(b, p, &saved),
+                          p->hash,
+                          "open",
+                          imp->st.import_id,
+                          line};
     size_t n = sizeof(cols) / sizeof(cols[0]);
-    for (size_t i = 0; !e && i < n; i++)
-        e = arr_pg_copy_field(&imp->copy, cols[i], i + 1 == n);
-    free(json);
+    for (size_t c = 0; !e && c < n; c++)
+        e = arr_pg_copy_field(&imp->copy, cols[c], c + 1 == n);
+    payload_uncut(b, p, saved);
     return e;
 }
 
-static arr_err stage(ingest_import *imp, char *why, size_t whylen)
+/* New accounts go straight into ingest.accounts with one COPY (the tenant's lock keeps
+ * anyone else from adding them meanwhile); changed ones through the staging table and an
+ * upsert. */
+static arr_err store_accounts(ingest_import *imp, pending_kind kind, const char *copy_sql,
+                              char *why, size_t whylen)
 {
+    batch *b = &imp->work;
+    char at[ARR_TIME_STRLEN];
+    arr_time_format(imp->event_time_ms, at, sizeof(at));
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->work.n_pend; i++)
-        e = stage_row(imp, &imp->work.pend[i]);
+    for (int i = 0; !e && i < b->n_pend; i++) {
+        if (b->pend[i].kind == kind)
+            e = account_row(imp, b, &b->pend[i], at);
+    }
+    return e ? e : copy_out(imp, copy_sql, why, whylen);
+}
+
+static arr_err store_changed(ingest_import *imp, int n_changed, char *why, size_t whylen)
+{
+    if (!n_changed)
+        return ARR_OK;
+    arr_err e = store_accounts(
+        imp, P_CHANGED, "COPY ingest_stage (" SQL_ACCOUNT_COLUMNS ") FROM STDIN", why, whylen);
     if (!e)
-        e = copy_out(imp,
-                     "COPY ingest_stage (line, account_id, event_id, content_hash, payload,"
-                     " regime, currency, balance_cents, original_balance_cents, due_date,"
-                     " service_type, debtor_ref) FROM STDIN",
-                     why, whylen);
-    /* A fresh temporary table has no statistics: without them the comparison below scans
-     * all of ingest.accounts instead of probing its primary key. */
-    if (!e)
-        e = arr_pg_exec(imp->o.pg, "ANALYZE ingest_stage", why, whylen);
+        e = arr_pg_run(imp->o.pg, "imp_upsert", 0, NULL, NULL, why, whylen);
     return e;
 }
 
-/* Sets each pending record's kind from the stored account; rows come back in line order,
- * which is the order the batch was filled in. */
-static arr_err classify(ingest_import *imp, char *why, size_t whylen)
+/* Appends one element to a PostgreSQL array literal, quoted (account ids may hold quotes
+ * and backslashes). */
+static arr_err array_add(arr_buf *a, const char *v, int quote)
 {
-    PGresult *res = NULL;
-    const char *params[] = {imp->tenant, imp->st.import_id};
-    arr_err e = arr_pg_run(imp->o.pg, "imp_compare", 2, params, &res, why, whylen);
-    if (e)
-        return e;
-    if (PQntuples(res) != imp->work.n_pend) {
-        PQclear(res);
-        snprintf(why, whylen, "ingest: staged %d records, compared %d", imp->work.n_pend,
-                 PQntuples(res));
-        return ARR_EFATAL;
+    arr_err e = arr_buf_append(a, a->len > 1 ? "," : "", a->len > 1);
+    if (!quote)
+        return e ? e : arr_buf_append(a, v, strlen(v));
+    if (!e)
+        e = arr_buf_append(a, "\"", 1);
+    for (const char *c = v; !e && *c; c++) {
+        if (*c == '"' || *c == '\\')
+            e = arr_buf_append(a, "\\", 1);
+        if (!e)
+            e = arr_buf_append(a, c, 1);
     }
-    for (int i = 0; i < imp->work.n_pend; i++) {
-        pending *p = &imp->work.pend[i];
-        if (PQgetvalue(res, i, 4)[0] == 't') {
+    return e ? e : arr_buf_append(a, "\"", 1);
+}
+
+typedef struct arrays {
+    arr_buf ids, lines, hashes;
+} arrays;
+
+static void arrays_init(arrays *a)
+{
+    arr_buf_init(&a->ids, COPY_MAX);
+    arr_buf_init(&a->lines, COPY_MAX);
+    arr_buf_init(&a->hashes, COPY_MAX);
+}
+
+static void arrays_free(arrays *a)
+{
+    arr_buf_free(&a->ids);
+    arr_buf_free(&a->lines);
+    arr_buf_free(&a->hashes);
+}
+
+static arr_err arrays_open(arrays *a)
+{
+    arr_buf_reset(&a->ids);
+    arr_buf_reset(&a->lines);
+    arr_buf_reset(&a->hashes);
+    arr_err e = arr_buf_append(&a->ids, "{", 1);
+    if (!e)
+        e = arr_buf_append(&a->lines, "{", 1);
+    return e ? e : arr_buf_append(&a->hashes, "{", 1);
+}
+
+static arr_err arrays_add(arrays *a, const pending *p)
+{
+    char line[24];
+    ll(line, p->line);
+    arr_err e = array_add(&a->ids, p->rec.account_id, 1);
+    if (!e)
+        e = array_add(&a->lines, line, 0);
+    return e ? e : array_add(&a->hashes, p->hash, 0);
+}
+
+static arr_err arrays_close(arrays *a)
+{
+    arr_err e = arr_buf_append(&a->ids, "}", 1);
+    if (!e)
+        e = arr_buf_append(&a->lines, "}", 1);
+    return e ? e : arr_buf_append(&a->hashes, "}", 1);
+}
+
+/* Sets each pending record's kind from the stored account: rows come back only for the
+ * accounts already stored, numbered by their place in the batch. */
+static arr_err classify(ingest_import *imp, arrays *a, char *why, size_t whylen)
+{
+    batch *b = &imp->work;
+    arr_err e = arrays_open(a);
+    for (int i = 0; !e && i < b->n_pend; i++) {
+        b->pend[i].kind = P_NEW;
+        e = arrays_add(a, &b->pend[i]);
+    }
+    if (!e)
+        e = arrays_close(a);
+    PGresult *res = NULL;
+    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data, a->lines.data,
+                            a->hashes.data};
+    if (!e)
+        e = arr_pg_run(imp->o.pg, "imp_compare", 5, params, &res, why, whylen);
+    for (int r = 0; !e && r < PQntuples(res); r++) {
+        long ord = strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (ord < 1 || ord > b->n_pend) {
+            snprintf(why, whylen, "ingest: comparison returned record %ld of %d", ord, b->n_pend);
+            e = ARR_EFATAL;
+            break;
+        }
+        pending *p = &b->pend[ord - 1];
+        if (PQgetvalue(res, r, 4)[0] == 't') {
             p->kind = P_DUPLICATE;
-        } else if (PQgetisnull(res, i, 1)) {
-            p->kind = P_NEW;
-        } else if (strcmp(PQgetvalue(res, i, 1), p->hash) == 0 &&
-                   strcmp(PQgetvalue(res, i, 3), "open") == 0) {
+        } else if (strcmp(PQgetvalue(res, r, 1), p->hash) == 0 &&
+                   strcmp(PQgetvalue(res, r, 3), "open") == 0) {
             p->kind = P_UNCHANGED;
         } else {
             p->kind = P_CHANGED;
-            p->before = json_loads(PQgetvalue(res, i, 2), 0, NULL);
-            p->before_balance = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+            p->before =
+                PQgetisnull(res, r, 2) ? json_object() : json_loads(PQgetvalue(res, r, 2), 0, NULL);
+            p->before_balance = strtoll(PQgetvalue(res, r, 5), NULL, 10);
+            if (!p->before)
+                e = ARR_ENOMEM;
         }
     }
     PQclear(res);
-    return ARR_OK;
+    return e;
 }
 
-/* Duplicates found against earlier batches become rejects and leave the staging table. */
-static arr_err drop_duplicates(ingest_import *imp, char *why, size_t whylen)
+/* Duplicates found against earlier batches become rejects; nothing of them is stored. */
+static void reject_duplicates(ingest_import *imp)
 {
-    arr_buf ids;
-    arr_buf_init(&ids, COPY_MAX);
-    arr_err e = arr_buf_append(&ids, "{", 1);
-    int n = 0;
-    for (int i = 0; !e && i < imp->work.n_pend; i++) {
+    for (int i = 0; i < imp->work.n_pend; i++) {
         pending *p = &imp->work.pend[i];
         if (p->kind != P_DUPLICATE)
             continue;
-        e = arr_buf_appendf(&ids, "%s%lld", n++ ? "," : "", p->line);
         ingest_issue dup = {.code = "duplicate_in_file", .field = "account_id"};
         snprintf(dup.detail, sizeof(dup.detail), "the account appears earlier in the file");
         add_reject(&imp->work, p->line, p->rec.account_id, &dup, p->rec.account_id);
     }
-    if (!e)
-        e = arr_buf_append(&ids, "}", 1);
-    if (!e && n) {
-        const char *params[] = {ids.data};
-        e = arr_pg_run(imp->o.pg, "imp_drop_dups", 1, params, NULL, why, whylen);
-    }
-    arr_buf_free(&ids);
-    return e;
 }
 
-static arr_err upsert(ingest_import *imp, char *why, size_t whylen)
+/* Unchanged accounts only learn that this import saw them (for duplicates and the
+ * snapshot's closure). */
+static arr_err mark_seen(ingest_import *imp, arrays *a, int n_unchanged, char *why, size_t whylen)
 {
-    char at[ARR_TIME_STRLEN];
-    arr_time_format(imp->event_time_ms, at, sizeof(at));
-    const char *params[] = {imp->tenant, imp->st.import_id, at};
-    return arr_pg_run(imp->o.pg, "imp_upsert", 3, params, NULL, why, whylen);
+    if (!n_unchanged)
+        return ARR_OK;
+    arr_err e = arrays_open(a);
+    for (int i = 0; !e && i < imp->work.n_pend; i++) {
+        if (imp->work.pend[i].kind == P_UNCHANGED)
+            e = arrays_add(a, &imp->work.pend[i]);
+    }
+    if (!e)
+        e = arrays_close(a);
+    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data, a->lines.data};
+    return e ? e : arr_pg_run(imp->o.pg, "imp_seen", 4, params, NULL, why, whylen);
 }
 
-/* One event of this import for the account into the COPY buffer of the outbox. Its id is
+/* One event of this import for the account, appended to the batch's messages. Its id is
  * event_id when given, else derived from the import, the account and the type, so a batch
- * replayed after a crash produces the very same events. Steals payload. */
+ * replayed after a crash produces the very same events. */
 static arr_err queue_envelope(ingest_import *imp, const char *account_id, const char *type,
-                              const char *event_id, json_t *payload)
+                              const char *event_id, const char *payload, size_t payload_len)
 {
     arr_envelope env;
     arr_envelope_init(&env);
-    env.payload = payload;
-    if (!payload)
-        return ARR_ENOMEM;
     char name[ARR_ACCOUNT_MAX + 80];
     snprintf(name, sizeof(name), "%s/%s/%s", imp->st.import_id, account_id, type);
     arr_err e = event_id ? ARR_OK : arr_uuid_named(imp->tenant, name, env.event_id);
@@ -577,53 +720,93 @@ static arr_err queue_envelope(ingest_import *imp, const char *account_id, const 
     snprintf(env.producer_service, sizeof(env.producer_service), "%s", imp->o.who.service);
     snprintf(env.producer_version, sizeof(env.producer_version), "%s", imp->o.who.version);
     snprintf(env.producer_instance, sizeof(env.producer_instance), "%s", imp->o.who.instance);
-    char *value = NULL, key[ARR_KEY_MAX], why[256];
-    size_t len;
+    char key[ARR_KEY_MAX], why[256];
     if (!e)
-        e = arr_envelope_to_message(&env, &value, &len, key, why, sizeof(why));
+        e = arr_envelope_key(&env, key, sizeof(key));
+    /* The value is written where the message goes, after its key and a tab. */
+    size_t start = imp->msgs.len;
     if (!e)
-        e = arr_pg_copy_field(&imp->copy, TOPIC(imp), 0);
+        e = arr_buf_appendf(&imp->msgs, "%s\t", key);
     if (!e)
-        e = arr_pg_copy_field(&imp->copy, key, 0);
+        e = arr_envelope_encode_text(&env, payload, payload_len, &imp->msgs, why, sizeof(why));
     if (!e)
-        e = arr_pg_copy_field(&imp->copy, value, 1);
-    free(value);
+        e = arr_buf_append(&imp->msgs, "\n", 1);
+    if (e) {
+        imp->msgs.len = start;
+        if (imp->msgs.data)
+            imp->msgs.data[start] = '\0';
+    } else {
+        imp->n_msgs++;
+    }
     arr_envelope_clear(&env);
     return e;
 }
 
-/* account.placed or account.updated for one record. */
-static arr_err queue_event(ingest_import *imp, pending *p)
+/* account.updated: the new payload plus what changed and the balance before. */
+static arr_err queue_updated(ingest_import *imp, const batch *b, pending *p)
 {
-    if (p->kind == P_NEW) /* the payload as it is; its id is the stored placed_event_id */
-        return queue_envelope(imp, p->rec.account_id, "account.placed", p->event_id,
-                              json_incref(p->payload));
-    json_t *payload = json_deep_copy(p->payload);
-    if (payload) {
-        json_object_set_new(payload, "changes", ingest_payload_changes(p->before, p->payload));
-        json_object_set_new(payload, "previous_balance_cents", json_integer(p->before_balance));
-    }
-    return queue_envelope(imp, p->rec.account_id, "account.updated", NULL, payload);
+    char saved;
+    json_t *payload = json_loads(payload_cut(b, p, &saved), 0, NULL);
+    payload_uncut(b, p, saved);
+    if (!payload)
+        return ARR_ENOMEM;
+    json_t *changes = ingest_payload_changes(p->before, payload);
+    json_object_set_new(payload, "changes", changes);
+    json_object_set_new(payload, "previous_balance_cents", json_integer(p->before_balance));
+    char *text = changes ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return ARR_ENOMEM;
+    arr_err e = queue_envelope(imp, p->rec.account_id, "account.updated", NULL, text, strlen(text));
+    free(text);
+    return e;
 }
 
-static arr_err queue_events(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
+/* account.placed or account.updated for each new or changed record, and the counts. */
+static arr_err queue_events(ingest_import *imp, ingest_import_stats *next)
 {
+    batch *b = &imp->work;
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->work.n_pend; i++) {
-        pending *p = &imp->work.pend[i];
+    for (int i = 0; !e && i < b->n_pend; i++) {
+        pending *p = &b->pend[i];
         if (p->kind == P_DUPLICATE)
             continue;
         next->accepted++;
         next->warnings += p->verdict.n_warnings;
         if (p->kind == P_UNCHANGED) {
             next->unchanged++;
-            continue;
+        } else if (p->kind == P_NEW) {
+            next->placed++;
+            /* the payload as it is; its id is the stored placed_event_id */
+            e = queue_envelope(imp, p->rec.account_id, "account.placed", p->event_id,
+                               b->texts.data + p->text_off, p->text_len);
+        } else {
+            next->updated++;
+            e = queue_updated(imp, b, p);
         }
-        *(p->kind == P_NEW ? &next->placed : &next->updated) += 1;
-        e = queue_event(imp, p);
     }
+    return e;
+}
+
+/* The batch's events, stored with its data (arr_outbatch). */
+static arr_err store_events(ingest_import *imp, long long *id, char *why, size_t whylen)
+{
+    *id = 0;
+    if (!imp->n_msgs)
+        return ARR_OK;
+    return arr_outbatch_store(imp->o.pg, "ingest", TOPIC(imp), imp->owner, &imp->msgs, imp->n_msgs,
+                              id, why, whylen);
+}
+
+/* Kafka acknowledged the previous batch's events (flush), so its stored copy can go, in
+ * this transaction. */
+static arr_err settle_previous(ingest_import *imp, char *why, size_t whylen)
+{
+    if (!imp->unacked)
+        return ARR_OK;
+    arr_err e = arr_kafka_producer_flush(imp->o.producer, 60000, why, whylen);
     if (!e)
-        e = copy_out(imp, "COPY ingest.outbox (topic, key, value) FROM STDIN", why, whylen);
+        e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked, why, whylen);
     return e;
 }
 
@@ -699,17 +882,20 @@ static arr_err checkpoint(ingest_import *imp, const ingest_import_stats *n, char
     return arr_pg_run(imp->o.pg, "imp_checkpoint", 10, params, NULL, why, whylen);
 }
 
-/* After the commit: publish, then refresh the cache (a failure there only leaves it stale). */
-static arr_err publish(ingest_import *imp, char *why, size_t whylen)
+/* After the commit: the events go to Kafka from memory (their stored copy is settled in
+ * the next transaction), then the cache is refreshed (a failure there only leaves it stale). */
+static arr_err publish(ingest_import *imp, long long batch_id, char *why, size_t whylen)
 {
-    int n;
-    do {
-        arr_err e = arr_outbox_relay(imp->o.pg, "ingest", imp->o.producer, 5000, &n, why, whylen);
-        if (e)
-            return e;
-    } while (n == 5000);
-    if (!imp->o.redis)
-        return ARR_OK;
+    arr_err e = ARR_OK;
+    if (batch_id) {
+        e = arr_outbatch_produce(imp->o.producer, TOPIC(imp), imp->msgs.data, imp->msgs.len, why,
+                                 whylen);
+        imp->unacked = batch_id;
+    }
+    arr_buf_reset(&imp->msgs);
+    imp->n_msgs = 0;
+    if (e || !imp->o.redis)
+        return e;
     for (int i = 0; i < imp->work.n_pend; i++) {
         pending *p = &imp->work.pend[i];
         if (p->kind != P_NEW && p->kind != P_CHANGED)
@@ -726,11 +912,15 @@ static arr_err publish(ingest_import *imp, char *why, size_t whylen)
     return ARR_OK;
 }
 
-/* Ends a batch's transaction: on success the checkpoint and the commit, then the figures
- * become visible and the outbox is relayed; on failure everything is rolled back. */
+/* Ends a batch's transaction: on success the events are stored, the checkpoint written and
+ * the transaction committed, then the figures become visible and the events are published;
+ * on failure everything is rolled back (the previous batch's events stay unsettled). */
 static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *next, char *why,
                       size_t whylen)
 {
+    long long batch_id = 0;
+    if (!e)
+        e = store_events(imp, &batch_id, why, whylen);
     if (!e)
         e = checkpoint(imp, next, why, whylen);
     if (!e)
@@ -738,35 +928,50 @@ static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *
     if (e) {
         arr_pg_rollback(imp->o.pg);
         arr_buf_reset(&imp->copy);
+        arr_buf_reset(&imp->msgs);
+        imp->n_msgs = 0;
         return e;
     }
+    imp->unacked = 0; /* settled in this transaction */
     pthread_mutex_lock(&imp->mu);
     imp->st = *next;
     pthread_mutex_unlock(&imp->mu);
-    return publish(imp, why, whylen);
+    return publish(imp, batch_id, why, whylen);
 }
 
 static arr_err flush(ingest_import *imp, char *why, size_t whylen)
 {
-    if (imp->work.n_pend + imp->work.n_rej == 0)
+    batch *b = &imp->work;
+    if (b->n_pend + b->n_rej == 0)
         return ARR_OK;
     ingest_import_stats next = imp->st; /* only this thread writes st while importing */
-    next.lines_done = imp->work.last_line;
-    next.read += imp->work.read;
+    next.lines_done = b->last_line;
+    next.read += b->read;
+    int n[P_DUPLICATE + 1] = {0};
+    arrays a;
+    arrays_init(&a);
     const char *lock[] = {imp->tenant};
     arr_err e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
-    if (!e && imp->work.n_pend)
-        e = stage(imp, why, whylen);
-    if (!e && imp->work.n_pend)
-        e = classify(imp, why, whylen);
-    if (!e && imp->work.n_pend)
-        e = drop_duplicates(imp, why, whylen);
-    if (!e && imp->work.n_pend)
-        e = upsert(imp, why, whylen);
     if (!e)
-        e = queue_events(imp, &next, why, whylen);
+        e = settle_previous(imp, why, whylen);
+    if (!e && b->n_pend)
+        e = classify(imp, &a, why, whylen);
+    for (int i = 0; !e && i < b->n_pend; i++)
+        n[b->pend[i].kind]++;
+    if (!e)
+        reject_duplicates(imp);
+    if (!e && n[P_NEW])
+        e = store_accounts(imp, P_NEW, "COPY ingest.accounts (" SQL_ACCOUNT_COLUMNS ") FROM STDIN",
+                           why, whylen);
+    if (!e)
+        e = store_changed(imp, n[P_CHANGED], why, whylen);
+    if (!e)
+        e = mark_seen(imp, &a, n[P_UNCHANGED], why, whylen);
+    arrays_free(&a);
+    if (!e)
+        e = queue_events(imp, &next);
     if (!e)
         e = copy_rejects(imp, &next, why, whylen);
     if (!e)
@@ -781,7 +986,13 @@ static arr_err queue_closed(ingest_import *imp, const char *account_id, const ch
     json_t *payload = json_pack("{s:s, s:s, s:I, s:s}", "account_id", account_id, "reason",
                                 "absent_from_snapshot", "balance_cents",
                                 (json_int_t)strtoll(balance, NULL, 10), "currency", currency);
-    return queue_envelope(imp, account_id, "account.closed", NULL, payload);
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return ARR_ENOMEM;
+    arr_err e = queue_envelope(imp, account_id, "account.closed", NULL, text, strlen(text));
+    free(text);
+    return e;
 }
 
 /* Closes, 5,000 at a time, the open accounts of the tenant this snapshot did not contain. */
@@ -797,14 +1008,15 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
     if (!e)
+        e = settle_previous(imp, why, whylen);
+    if (!e)
         e = arr_pg_run(imp->o.pg, "imp_close", 3, params, &res, why, whylen);
     *closed = e ? 0 : PQntuples(res);
     for (int i = 0; !e && i < *closed; i++)
         e = queue_closed(imp, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
     PQclear(res);
     next.closed += *closed;
-    if (!e)
-        e = copy_out(imp, "COPY ingest.outbox (topic, key, value) FROM STDIN", why, whylen);
+    imp->work.n_pend = 0; /* nothing of the last batch is to be cached again */
     return commit(imp, e, &next, why, whylen);
 }
 
@@ -825,7 +1037,17 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
     while (!e && closed)
         e = close_missing(imp, &closed, why, whylen);
     const char *params[] = {imp->st.import_id};
+    if (!e) /* the last batch's events settle with the import's end */
+        e = arr_pg_begin(imp->o.pg, why, whylen);
+    if (!e)
+        e = settle_previous(imp, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_done", 1, params, NULL, why, whylen);
+    if (!e)
+        e = arr_pg_commit(imp->o.pg, why, whylen);
+    else
+        arr_pg_rollback(imp->o.pg);
+    if (!e)
+        imp->unacked = 0;
     return e;
 }

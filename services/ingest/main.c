@@ -53,6 +53,7 @@ static const arr_svc_spec spec = {
     .topics = input_topics,
     .dead_letter_topic = "arrears.ingest.dlq",
     .routes = routes,
+    .outbatch = 1,
 };
 
 static arr_err prepare(arr_svc *s, char *why, size_t whylen)

@@ -38,6 +38,7 @@ typedef struct arr_svc_spec {
     const char *const *topics;  /* input topics, NULL-terminated */
     const char *dead_letter_topic;
     int transactional; /* 1: outputs go through a Kafka transaction (no outbox relay) */
+    int outbatch;      /* 1: also relays <name>.outbox_batches left by a crash (arr_outbatch) */
     /* Optional: adds the service's own HTTP routes (arr_http_route on s->http) before the
      * endpoint starts; may set s->ext and s->ext_free. */
     arr_err (*routes)(arr_svc *s, char *why, size_t whylen);
