@@ -113,15 +113,38 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
+/* What each byte needs inside a JSON string: 0 nothing, 1 an escape, 2 a UTF-8 check. */
+static unsigned char byte_class(unsigned char c)
+{
+    if (c < 0x20 || c == '"' || c == '\\')
+        return 1;
+    return c >= 0x80 ? 2 : 0;
+}
+
 /* Quoted and escaped as jansson does: the two-character escapes it knows, \uXXXX (upper
- * case hex) for other control characters, everything else (UTF-8 included) as is. */
+ * case hex) for other control characters, everything else (UTF-8 included) as is. Plain
+ * runs are copied in one piece. */
 static void quoted(arr_jsonw *w, const char *text)
 {
     const unsigned char *s = (const unsigned char *)text;
     put(w, "\"", 1);
     const unsigned char *run = s;
     while (*s && !w->err) {
-        const char *esc = NULL;
+        unsigned char cls = byte_class(*s);
+        if (cls == 0) {
+            s++;
+            continue;
+        }
+        if (cls == 2) {
+            size_t n = utf8_len(s);
+            if (n == 0) {
+                w->err = ARR_EINVAL;
+                return;
+            }
+            s += n;
+            continue;
+        }
+        const char *esc;
         char u[8];
         switch (*s) {
         case '"':
@@ -146,23 +169,12 @@ static void quoted(arr_jsonw *w, const char *text)
             esc = "\\t";
             break;
         default:
-            if (*s < 0x20) {
-                snprintf(u, sizeof(u), "\\u%04X", *s);
-                esc = u;
-            }
+            snprintf(u, sizeof(u), "\\u%04X", *s);
+            esc = u;
         }
-        if (esc) {
-            put(w, (const char *)run, (size_t)(s - run));
-            put(w, esc, strlen(esc));
-            run = ++s;
-            continue;
-        }
-        size_t n = utf8_len(s);
-        if (n == 0) {
-            w->err = ARR_EINVAL;
-            return;
-        }
-        s += n;
+        put(w, (const char *)run, (size_t)(s - run));
+        put(w, esc, strlen(esc));
+        run = ++s;
     }
     put(w, (const char *)run, (size_t)(s - run));
     put(w, "\"", 1);

@@ -260,18 +260,18 @@ arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last)
     if (!field) {
         e = arr_buf_append(b, "\\N", 2);
     } else {
-        const char *run = field;
-        for (const char *p = field; !e && *p; p++) {
-            const char *rep = copy_escape_of(*p);
-            if (!rep)
-                continue;
-            e = arr_buf_append(b, run, (size_t)(p - run));
-            if (!e)
-                e = arr_buf_append(b, rep, 2);
-            run = p + 1;
+        /* Runs between the characters to escape go in one piece: most fields have none. */
+        const char *p = field;
+        for (;;) {
+            size_t run = strcspn(p, "\\\t\n\r");
+            if (run)
+                e = arr_buf_append(b, p, run);
+            p += run;
+            if (e || !*p)
+                break;
+            e = arr_buf_append(b, copy_escape_of(*p), 2);
+            p++;
         }
-        if (!e)
-            e = arr_buf_append(b, run, strlen(run));
     }
     if (!e)
         e = arr_buf_append(b, last ? "\n" : "\t", 1);

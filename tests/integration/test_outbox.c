@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "arrears/kafka.h"
+#include "arrears/outbatch.h"
 #include "arrears/outbox.h"
 #include "arrears/pg.h"
 
@@ -322,6 +323,16 @@ static void setup(void)
             " kafka_partition integer NOT NULL,"
             " kafka_offset bigint NOT NULL,"
             " processed_at timestamptz NOT NULL DEFAULT now())",
+            schema);
+    /* As in deploy/sql/004_outbox_batches.sql. */
+    exec_ok(admin,
+            "CREATE TABLE %s.outbox_batches ("
+            " id bigserial PRIMARY KEY,"
+            " owner bigint NOT NULL,"
+            " topic text NOT NULL,"
+            " messages text COMPRESSION lz4 NOT NULL,"
+            " n_messages integer NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())",
             schema);
     create_topic(topic, 3);
 }
@@ -637,4 +648,125 @@ Test(outbox, concurrent_relayers_never_publish_twice)
     cr_assert_eq(n, CONC_ROWS, "the topic holds %d messages, expected %d", n, CONC_ROWS);
     check_per_key_order(got, n, CONC_KEYS, next);
     arr_pg_free(pg);
+}
+
+/* ---- the batch-level outbox (arr_outbatch) ------------------------------------------------ */
+
+static long batch_rows(arr_pg *pg)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.outbox_batches", schema);
+    PGresult *res = PQexec(arr_pg_conn(pg), sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
+    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+static arr_pg *outbatch_conn(void)
+{
+    arr_pg *pg = pg_connect_or_fail();
+    char err[512] = "";
+    cr_assert_eq(arr_outbatch_prepare(pg, schema, err, sizeof(err)), ARR_OK, "%s", err);
+    return pg;
+}
+
+/* n messages k<i%keys>:<seq> of one batch, stored and committed under owner. */
+static long long store_committed(arr_pg *pg, int64_t owner, int n, int keys, int *next,
+                                 arr_buf *msgs)
+{
+    char err[512] = "";
+    arr_buf_reset(msgs);
+    for (int i = 0; i < n; i++) {
+        int k = i % keys;
+        char key[16], value[48];
+        snprintf(key, sizeof(key), "k%d", k);
+        snprintf(value, sizeof(value), "k%d:%d", k, next[k]++);
+        cr_assert_eq(arr_outbatch_append(msgs, key, value, strlen(value)), ARR_OK);
+    }
+    long long id = 0;
+    cr_assert_eq(arr_pg_begin(pg, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert_eq(arr_outbatch_store(pg, schema, topic, owner, msgs, n, &id, err, sizeof(err)),
+                 ARR_OK, "%s", err);
+    cr_assert_eq(arr_pg_commit(pg, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert_gt(id, 0);
+    return id;
+}
+
+Test(outbox, batch_lines_refuse_tabs_and_newlines)
+{
+    arr_buf b;
+    arr_buf_init(&b, 1024);
+    cr_assert_eq(arr_outbatch_append(&b, "k", "v", 1), ARR_OK);
+    cr_assert_eq(arr_outbatch_append(&b, "k\t", "v", 1), ARR_EINVAL);
+    cr_assert_eq(arr_outbatch_append(&b, "k", "a\nb", 3), ARR_EINVAL);
+    cr_assert_eq(arr_outbatch_append(&b, "k", "a\tb", 3), ARR_EINVAL);
+    cr_assert_str_eq(b.data, "k\tv\n", "a refused message leaves nothing behind");
+    arr_buf_free(&b);
+}
+
+/* The writer's own path: stored with its data, produced from memory, settled after the
+ * acknowledgement; the relay leaves a live owner's batch alone. */
+Test(outbox, batch_published_from_memory_and_left_alone_while_its_owner_lives)
+{
+    arr_pg *writer = outbatch_conn(), *other = outbatch_conn();
+    arr_kafka_producer *p = producer_or_fail();
+    char err[512] = "";
+    int got = 0, next[4] = {0};
+    const int64_t owner = 0x5eed0001;
+    cr_assert_eq(arr_outbatch_own(writer, owner, &got, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert(got);
+    cr_assert_eq(arr_outbatch_own(other, owner, &got, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert(!got, "a second session cannot own the same key");
+    arr_buf msgs;
+    arr_buf_init(&msgs, 1 << 20);
+    long long id = store_committed(writer, owner, 200, 4, next, &msgs);
+    int relayed = -1;
+    cr_assert_eq(arr_outbatch_relay(other, schema, p, &relayed, err, sizeof(err)), ARR_OK, "%s",
+                 err);
+    cr_assert_eq(relayed, 0, "the owner is alive: its batch is its own to publish");
+    cr_assert_eq(arr_outbatch_produce(p, topic, msgs.data, msgs.len, err, sizeof(err)), ARR_OK);
+    cr_assert_eq(arr_kafka_producer_flush(p, 30000, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert_eq(arr_outbatch_done(writer, schema, id, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert_eq(batch_rows(admin), 0);
+    static rec recs[400];
+    int n = read_topic(recs, 400, 200, 1500);
+    int per_key[4] = {50, 50, 50, 50};
+    check_per_key_order(recs, n, 4, per_key);
+    arr_buf_free(&msgs);
+    arr_kafka_producer_free(p);
+    arr_pg_free(other);
+    arr_pg_free(writer);
+}
+
+/* A writer that died after its commit: the relay publishes its batches oldest first, once. */
+Test(outbox, batches_of_a_dead_owner_are_relayed_in_order_once)
+{
+    arr_pg *writer = outbatch_conn();
+    char err[512] = "";
+    int got = 0, next[3] = {0};
+    const int64_t owner = 0x5eed0002;
+    cr_assert_eq(arr_outbatch_own(writer, owner, &got, err, sizeof(err)), ARR_OK, "%s", err);
+    cr_assert(got);
+    arr_buf msgs;
+    arr_buf_init(&msgs, 1 << 20);
+    for (int b = 0; b < 3; b++)
+        store_committed(writer, owner, 90, 3, next, &msgs);
+    arr_pg_free(writer); /* dies: its session lock goes with it */
+    arr_pg *rescuer = outbatch_conn();
+    arr_kafka_producer *p = producer_or_fail();
+    int relayed = 0;
+    cr_assert_eq(arr_outbatch_relay(rescuer, schema, p, &relayed, err, sizeof(err)), ARR_OK, "%s",
+                 err);
+    cr_assert_eq(relayed, 3);
+    cr_assert_eq(batch_rows(admin), 0);
+    cr_assert_eq(arr_outbatch_relay(rescuer, schema, p, &relayed, err, sizeof(err)), ARR_OK);
+    cr_assert_eq(relayed, 0, "nothing is relayed twice");
+    static rec recs[600];
+    int n = read_topic(recs, 600, 270, 1500);
+    int per_key[3] = {90, 90, 90};
+    check_per_key_order(recs, n, 3, per_key);
+    arr_buf_free(&msgs);
+    arr_kafka_producer_free(p);
+    arr_pg_free(rescuer);
 }
