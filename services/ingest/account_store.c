@@ -4,43 +4,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arrears/clock.h"
+#include "validate.h"
 
 arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen)
 {
-    arr_err e = arr_pg_prepare(pg, "store_get",
-                               "SELECT content_hash, payload::text, status, balance_cents"
-                               " FROM ingest.accounts WHERE tenant = $1 AND account_id = $2"
-                               " FOR UPDATE",
-                               2, why, whylen);
+    arr_err e = arr_pg_prepare(pg, "store_lock",
+                               "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))",
+                               1, why, whylen);
+    if (!e)
+        e = arr_pg_prepare(pg, "store_get",
+                           "SELECT content_hash, payload::text, status, balance_cents"
+                           " FROM ingest.accounts WHERE tenant = $1 AND account_id = $2"
+                           " FOR UPDATE",
+                           2, why, whylen);
     if (!e)
         e = arr_pg_prepare(
             pg, "store_put",
             "INSERT INTO ingest.accounts AS a (tenant, account_id, regime, currency,"
             " balance_cents, original_balance_cents, due_date, service_type, debtor_ref,"
-            " placed_event_id, placed_at, updated_at, payload, content_hash, status)"
+            " placed_event_id, placed_at, updated_at, payload, content_hash, status, warnings)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10, $11, $11, $12, $13,"
-            " 'open') ON CONFLICT (tenant, account_id) DO UPDATE SET regime = EXCLUDED.regime,"
+            " 'open', $14) ON CONFLICT (tenant, account_id) DO UPDATE SET regime = EXCLUDED.regime,"
             " currency = EXCLUDED.currency, balance_cents = EXCLUDED.balance_cents,"
             " original_balance_cents = EXCLUDED.original_balance_cents,"
             " due_date = EXCLUDED.due_date, service_type = EXCLUDED.service_type,"
             " debtor_ref = EXCLUDED.debtor_ref, payload = EXCLUDED.payload,"
             " content_hash = EXCLUDED.content_hash, status = 'open',"
-            " updated_at = EXCLUDED.updated_at",
-            13, why, whylen);
-    if (!e)
-        e = arr_pg_prepare(pg, "store_warning",
-                           "INSERT INTO ingest.warnings (tenant, account_id, code, field, detail)"
-                           " VALUES ($1, $2, $3, nullif($4, ''), $5)",
-                           5, why, whylen);
+            " warnings = EXCLUDED.warnings, updated_at = EXCLUDED.updated_at",
+            14, why, whylen);
     return e;
 }
 
 static arr_err load(arr_pg *pg, const char *tenant, const ingest_record *r, const char *hash,
                     ingest_store_result *out, char *why, size_t whylen)
 {
+    const char *lock[] = {tenant};
     const char *params[] = {tenant, r->account_id};
     PGresult *res = NULL;
-    arr_err e = arr_pg_run(pg, "store_get", 2, params, &res, why, whylen);
+    arr_err e = arr_pg_run(pg, "store_lock", 1, lock, NULL, why, whylen);
+    if (!e)
+        e = arr_pg_run(pg, "store_get", 2, params, &res, why, whylen);
     if (e)
         return e;
     memset(out, 0, sizeof(*out));
@@ -62,9 +65,9 @@ static arr_err load(arr_pg *pg, const char *tenant, const ingest_record *r, cons
 }
 
 arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record *r,
-                             json_t *payload, const char *hash, const char *placed_event_id,
-                             int64_t event_time_ms, ingest_store_result *out, char *why,
-                             size_t whylen)
+                             const ingest_verdict *v, json_t *payload, const char *hash,
+                             const char *placed_event_id, int64_t event_time_ms,
+                             ingest_store_result *out, char *why, size_t whylen)
 {
     arr_err e = load(pg, tenant, r, hash, out, why, whylen);
     if (e || out->kind == INGEST_STORE_UNCHANGED)
@@ -74,24 +77,29 @@ arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record
     snprintf(orig, sizeof(orig), "%lld", (long long)r->original_balance_cents);
     arr_time_format(event_time_ms, at, sizeof(at));
     char *json = json_dumps(payload, JSON_COMPACT);
-    if (!json)
+    arr_buf warnings;
+    arr_buf_init(&warnings, INGEST_PAYLOAD_MAX);
+    if (!json || ingest_warnings_text(v, &warnings) != ARR_OK) {
+        free(json);
+        arr_buf_free(&warnings);
         return ARR_ENOMEM;
-    const char *params[] = {tenant,      r->account_id,   r->regime,     r->currency,     bal, orig,
-                            r->due_date, r->service_type, r->debtor_ref, placed_event_id, at,  json,
-                            hash};
-    e = arr_pg_run(pg, "store_put", 13, params, NULL, why, whylen);
-    free(json);
-    return e;
-}
-
-arr_err ingest_store_warnings(arr_pg *pg, const char *tenant, const char *account_id,
-                              const ingest_verdict *v, char *why, size_t whylen)
-{
-    arr_err e = ARR_OK;
-    for (int i = 0; !e && i < v->n_warnings; i++) {
-        const ingest_issue *w = &v->warnings[i];
-        const char *params[] = {tenant, account_id, w->code, w->field, w->detail};
-        e = arr_pg_run(pg, "store_warning", 5, params, NULL, why, whylen);
     }
+    const char *params[] = {tenant,
+                            r->account_id,
+                            r->regime,
+                            r->currency,
+                            bal,
+                            orig,
+                            r->due_date,
+                            r->service_type,
+                            r->debtor_ref,
+                            placed_event_id,
+                            at,
+                            json,
+                            hash,
+                            warnings.len ? warnings.data : NULL};
+    e = arr_pg_run(pg, "store_put", 14, params, NULL, why, whylen);
+    free(json);
+    arr_buf_free(&warnings);
     return e;
 }

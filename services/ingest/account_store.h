@@ -22,14 +22,13 @@ typedef struct ingest_store_result {
 } ingest_store_result;
 
 arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen);
-/* payload and hash: ingest_record_payload / ingest_record_hash of r. placed_event_id is kept
- * only when the account is new. */
+/* payload and hash: ingest_record_payload / ingest_record_hash of r; v: its verdict, whose
+ * warnings are stored with the account. placed_event_id is kept only when the account is
+ * new. Takes the tenant's lock for the transaction, as the batch importer does, so the two
+ * never add the same account at once. */
 arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record *r,
-                             json_t *payload, const char *hash, const char *placed_event_id,
-                             int64_t event_time_ms, ingest_store_result *out, char *why,
-                             size_t whylen);
-/* Records the verdict's warnings for the account (ingest.warnings, no import). */
-arr_err ingest_store_warnings(arr_pg *pg, const char *tenant, const char *account_id,
-                              const ingest_verdict *v, char *why, size_t whylen);
+                             const ingest_verdict *v, json_t *payload, const char *hash,
+                             const char *placed_event_id, int64_t event_time_ms,
+                             ingest_store_result *out, char *why, size_t whylen);
 
 #endif

@@ -15,6 +15,7 @@
 #define TOPIC(imp) ((imp)->o.topic ? (imp)->o.topic : TOPIC_ACCOUNTS)
 #define COPY_MAX ((size_t)512 * 1024 * 1024)
 #define REJECT_TEXT_MAX 4096
+#define COPY_CHUNK ((size_t)256 * 1024)
 
 typedef enum pending_kind { P_NEW, P_CHANGED, P_UNCHANGED, P_DUPLICATE } pending_kind;
 
@@ -23,6 +24,8 @@ typedef struct pending {
     ingest_verdict verdict;
     long long line;
     size_t text_off, text_len; /* the payload's JSON text in the batch's texts */
+    size_t row_off, row_len;   /* the account's COPY row in the batch's rows */
+    size_t msg_off, msg_len;   /* its account.placed message line in the batch's placed */
     char hash[65];
     char event_id[ARR_UUID_STRLEN];
     pending_kind kind;
@@ -45,6 +48,8 @@ typedef struct batch {
     int n_rej;
     int *slots;          /* account-id hash set: index into pend, -1 empty */
     arr_buf texts;       /* the payloads' JSON texts, one after the other */
+    arr_buf rows;        /* COPY rows of the accounts, built by the reading thread */
+    arr_buf placed;      /* their account.placed messages, should they be new */
     long long last_line; /* highest line in the batch */
     long long read;      /* records read into the batch */
 } batch;
@@ -80,11 +85,11 @@ struct ingest_import {
 static int batch_alloc(batch *b, const ingest_import *imp);
 static void *writer_main(void *arg);
 
-/* The columns of a stored account, in the order account_row writes them. */
+/* The columns of a stored account, in the order prebuild writes them. */
 #define SQL_ACCOUNT_COLUMNS                                                                        \
     "tenant, account_id, regime, currency, balance_cents, original_balance_cents, due_date,"       \
     " service_type, debtor_ref, placed_event_id, placed_at, updated_at, payload, content_hash,"    \
-    " status, last_import_id, last_line"
+    " status, last_import_id, last_line, warnings"
 
 /* Changed accounts pass through here on their way to the upsert. */
 static const char *const SQL_STAGE =
@@ -132,7 +137,7 @@ static const struct {
      " service_type = EXCLUDED.service_type, debtor_ref = EXCLUDED.debtor_ref,"
      " payload = EXCLUDED.payload, content_hash = EXCLUDED.content_hash, status = 'open',"
      " last_import_id = EXCLUDED.last_import_id, last_line = EXCLUDED.last_line,"
-     " updated_at = EXCLUDED.updated_at",
+     " warnings = EXCLUDED.warnings, updated_at = EXCLUDED.updated_at",
      0},
     {"imp_checkpoint",
      "UPDATE ingest.imports SET lines_done = $2, records_read = $3, accepted = $4,"
@@ -283,6 +288,8 @@ static void clear_batch(batch *b, size_t slots_n)
     for (int i = 0; i < b->n_pend; i++)
         json_decref(b->pend[i].before);
     arr_buf_reset(&b->texts);
+    arr_buf_reset(&b->rows);
+    arr_buf_reset(&b->placed);
     for (int i = 0; i < b->n_rej; i++)
         free(b->rej[i].text);
     b->n_pend = 0;
@@ -311,6 +318,8 @@ void ingest_import_free(ingest_import *imp)
         free(bs[i]->rej);
         free(bs[i]->slots);
         arr_buf_free(&bs[i]->texts);
+        arr_buf_free(&bs[i]->rows);
+        arr_buf_free(&bs[i]->placed);
     }
     if (imp->owned)
         arr_outbatch_disown(imp->o.pg, imp->owner);
@@ -329,6 +338,8 @@ static int batch_alloc(batch *b, const ingest_import *imp)
     b->rej = calloc((size_t)imp->batch_rows * 2, sizeof(reject));
     b->slots = malloc(imp->slots_n * sizeof(int));
     arr_buf_init(&b->texts, COPY_MAX);
+    arr_buf_init(&b->rows, COPY_MAX);
+    arr_buf_init(&b->placed, COPY_MAX);
     if (b->slots)
         memset(b->slots, 0xff, imp->slots_n * sizeof(int));
     return !(b->pend && b->rej && b->slots);
@@ -430,6 +441,8 @@ static arr_err hand_off(ingest_import *imp, char *why, size_t whylen)
     return ARR_OK;
 }
 
+static arr_err prebuild(const ingest_import *imp, batch *b, pending *p);
+
 arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char *raw_text,
                           const ingest_issue *bad, char *why, size_t whylen)
 {
@@ -463,6 +476,12 @@ arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char 
                 return e;
             }
             p->text_len = b->texts.len - p->text_off;
+            e = prebuild(imp, b, p);
+            if (e) {
+                snprintf(why, whylen, "line %lld: cannot prepare the account's row and event",
+                         (long long)raw->line);
+                return e;
+            }
             b->n_pend++;
         }
     }
@@ -498,14 +517,28 @@ static void payload_uncut(const batch *b, const pending *p, char saved)
     b->texts.data[p->text_off + p->text_len] = saved;
 }
 
-static arr_err account_row(ingest_import *imp, const batch *b, pending *p, const char *at)
+static arr_err envelope_line(const ingest_import *imp, const char *account_id, const char *type,
+                             const char *event_id, const char *payload, size_t payload_len,
+                             arr_buf *out);
+
+/* On the reading thread, while the writer is busy with the previous batch: the account's
+ * COPY row (the columns of SQL_ACCOUNT_COLUMNS) and its account.placed message, as they
+ * will be if the account turns out to be new, which in a first import they all are. */
+static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
 {
-    char line[24], bal[24], orig[24], name[ARR_ACCOUNT_MAX + 80];
+    char name[ARR_ACCOUNT_MAX + 80], line[24], bal[24], orig[24], at[ARR_TIME_STRLEN];
     snprintf(name, sizeof(name), "%s/%s/account.placed", imp->st.import_id, p->rec.account_id);
     arr_err e = arr_uuid_named(imp->tenant, name, p->event_id);
+    arr_time_format(imp->event_time_ms, at, sizeof(at));
     ll(line, p->line);
     ll(bal, p->rec.balance_cents);
     ll(orig, p->rec.original_balance_cents);
+    size_t warn_off = b->texts.len;
+    if (!e)
+        e = arr_buf_append(&b->texts, "", 1); /* ends the payload text */
+    if (!e)
+        e = ingest_warnings_text(&p->verdict, &b->texts);
+    const char *warnings = b->texts.len > warn_off + 1 ? b->texts.data + warn_off + 1 : NULL;
     char saved;
     const char *cols[] = {imp->tenant,
                           p->rec.account_id,
@@ -523,29 +556,45 @@ static arr_err account_row(ingest_import *imp, const batch *b, pending *p, const
                           p->hash,
                           "open",
                           imp->st.import_id,
-                          line};
+                          line,
+                          warnings};
     size_t n = sizeof(cols) / sizeof(cols[0]);
+    p->row_off = b->rows.len;
     for (size_t c = 0; !e && c < n; c++)
-        e = arr_pg_copy_field(&imp->copy, cols[c], c + 1 == n);
+        e = arr_pg_copy_field(&b->rows, cols[c], c + 1 == n);
+    p->row_len = b->rows.len - p->row_off;
+    p->msg_off = b->placed.len;
+    if (!e)
+        e = envelope_line(imp, p->rec.account_id, "account.placed", p->event_id, cols[12],
+                          p->text_len, &b->placed);
+    p->msg_len = b->placed.len - p->msg_off;
     payload_uncut(b, p, saved);
     return e;
 }
 
-/* New accounts go straight into ingest.accounts with one COPY (the tenant's lock keeps
- * anyone else from adding them meanwhile); changed ones through the staging table and an
- * upsert. */
+/* The prebuilt rows of one kind of account into a table, sent as they are gathered so
+ * PostgreSQL parses while the rest is copied. */
 static arr_err store_accounts(ingest_import *imp, pending_kind kind, const char *copy_sql,
                               char *why, size_t whylen)
 {
     batch *b = &imp->work;
-    char at[ARR_TIME_STRLEN];
-    arr_time_format(imp->event_time_ms, at, sizeof(at));
-    arr_err e = ARR_OK;
+    arr_err e = arr_pg_copy_begin(imp->o.pg, copy_sql, why, whylen);
     for (int i = 0; !e && i < b->n_pend; i++) {
-        if (b->pend[i].kind == kind)
-            e = account_row(imp, b, &b->pend[i], at);
+        const pending *p = &b->pend[i];
+        if (p->kind != kind)
+            continue;
+        e = arr_buf_append(&imp->copy, b->rows.data + p->row_off, p->row_len);
+        if (!e && imp->copy.len >= COPY_CHUNK) {
+            e = arr_pg_copy_put(imp->o.pg, imp->copy.data, imp->copy.len, why, whylen);
+            arr_buf_reset(&imp->copy);
+        }
     }
-    return e ? e : copy_out(imp, copy_sql, why, whylen);
+    if (!e && imp->copy.len)
+        e = arr_pg_copy_put(imp->o.pg, imp->copy.data, imp->copy.len, why, whylen);
+    arr_buf_reset(&imp->copy);
+    long rows = 0;
+    arr_err end = arr_pg_copy_end(imp->o.pg, &rows, why, whylen);
+    return e ? e : end;
 }
 
 static arr_err store_changed(ingest_import *imp, int n_changed, char *why, size_t whylen)
@@ -700,11 +749,13 @@ static arr_err mark_seen(ingest_import *imp, arrays *a, int n_unchanged, char *w
     return e ? e : arr_pg_run(imp->o.pg, "imp_seen", 4, params, NULL, why, whylen);
 }
 
-/* One event of this import for the account, appended to the batch's messages. Its id is
- * event_id when given, else derived from the import, the account and the type, so a batch
- * replayed after a crash produces the very same events. */
-static arr_err queue_envelope(ingest_import *imp, const char *account_id, const char *type,
-                              const char *event_id, const char *payload, size_t payload_len)
+/* One event of this import for the account as a message line (arr_outbatch) appended to
+ * out. Its id is event_id when given, else derived from the import, the account and the
+ * type, so a batch replayed after a crash produces the very same events. Reads only what
+ * is fixed when the import begins, so both threads may call it. */
+static arr_err envelope_line(const ingest_import *imp, const char *account_id, const char *type,
+                             const char *event_id, const char *payload, size_t payload_len,
+                             arr_buf *out)
 {
     arr_envelope env;
     arr_envelope_init(&env);
@@ -727,21 +778,30 @@ static arr_err queue_envelope(ingest_import *imp, const char *account_id, const 
     if (!e)
         e = arr_envelope_key(&env, key, sizeof(key));
     /* The value is written where the message goes, after its key and a tab. */
-    size_t start = imp->msgs.len;
+    size_t start = out->len;
     if (!e)
-        e = arr_buf_appendf(&imp->msgs, "%s\t", key);
+        e = arr_buf_append(out, key, strlen(key));
     if (!e)
-        e = arr_envelope_encode_text(&env, payload, payload_len, &imp->msgs, why, sizeof(why));
+        e = arr_buf_append(out, "\t", 1);
     if (!e)
-        e = arr_buf_append(&imp->msgs, "\n", 1);
+        e = arr_envelope_encode_text(&env, payload, payload_len, out, why, sizeof(why));
+    if (!e)
+        e = arr_buf_append(out, "\n", 1);
     if (e) {
-        imp->msgs.len = start;
-        if (imp->msgs.data)
-            imp->msgs.data[start] = '\0';
-    } else {
-        imp->n_msgs++;
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
     }
     arr_envelope_clear(&env);
+    return e;
+}
+
+/* An event of this batch (other than a prebuilt account.placed) into its messages. */
+static arr_err queue_envelope(ingest_import *imp, const char *account_id, const char *type,
+                              const char *payload, size_t payload_len)
+{
+    arr_err e = envelope_line(imp, account_id, type, NULL, payload, payload_len, &imp->msgs);
+    imp->n_msgs += !e;
     return e;
 }
 
@@ -760,7 +820,7 @@ static arr_err queue_updated(ingest_import *imp, const batch *b, pending *p)
     json_decref(payload);
     if (!text)
         return ARR_ENOMEM;
-    arr_err e = queue_envelope(imp, p->rec.account_id, "account.updated", NULL, text, strlen(text));
+    arr_err e = queue_envelope(imp, p->rec.account_id, "account.updated", text, strlen(text));
     free(text);
     return e;
 }
@@ -780,9 +840,9 @@ static arr_err queue_events(ingest_import *imp, ingest_import_stats *next)
             next->unchanged++;
         } else if (p->kind == P_NEW) {
             next->placed++;
-            /* the payload as it is; its id is the stored placed_event_id */
-            e = queue_envelope(imp, p->rec.account_id, "account.placed", p->event_id,
-                               b->texts.data + p->text_off, p->text_len);
+            /* prebuilt: the payload as it is, the id the stored placed_event_id */
+            e = arr_buf_append(&imp->msgs, b->placed.data + p->msg_off, p->msg_len);
+            imp->n_msgs += !e;
         } else {
             next->updated++;
             e = queue_updated(imp, b, p);
@@ -841,33 +901,6 @@ static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char 
         e = copy_out(imp,
                      "COPY ingest.rejects (source, tenant, account_id, field, reason_code, detail,"
                      " raw, import_id, line) FROM STDIN",
-                     why, whylen);
-    return e;
-}
-
-static arr_err copy_warnings(ingest_import *imp, char *why, size_t whylen)
-{
-    arr_err e = ARR_OK;
-    for (int i = 0; !e && i < imp->work.n_pend; i++) {
-        pending *p = &imp->work.pend[i];
-        if (p->kind == P_DUPLICATE)
-            continue;
-        char line[24];
-        ll(line, p->line);
-        for (int w = 0; !e && w < p->verdict.n_warnings; w++) {
-            const ingest_issue *iss = &p->verdict.warnings[w];
-            const char *cols[] = {imp->st.import_id, imp->tenant,
-                                  p->rec.account_id, line,
-                                  iss->code,         iss->field[0] ? iss->field : NULL,
-                                  iss->detail};
-            for (size_t k = 0; !e && k < 7; k++)
-                e = arr_pg_copy_field(&imp->copy, cols[k], k == 6);
-        }
-    }
-    if (!e)
-        e = copy_out(imp,
-                     "COPY ingest.warnings (import_id, tenant, account_id, line, code, field,"
-                     " detail) FROM STDIN",
                      why, whylen);
     return e;
 }
@@ -957,8 +990,6 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
     arr_err e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
-    if (!e)
-        e = settle_previous(imp, why, whylen);
     if (!e && b->n_pend)
         e = classify(imp, &a, why, whylen);
     for (int i = 0; !e && i < b->n_pend; i++)
@@ -977,8 +1008,9 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
         e = queue_events(imp, &next);
     if (!e)
         e = copy_rejects(imp, &next, why, whylen);
+    /* Last, so Kafka had the whole batch's work to acknowledge the previous one. */
     if (!e)
-        e = copy_warnings(imp, why, whylen);
+        e = settle_previous(imp, why, whylen);
     return commit(imp, e, &next, why, whylen);
 }
 
@@ -993,7 +1025,7 @@ static arr_err queue_closed(ingest_import *imp, const char *account_id, const ch
     json_decref(payload);
     if (!text)
         return ARR_ENOMEM;
-    arr_err e = queue_envelope(imp, account_id, "account.closed", NULL, text, strlen(text));
+    arr_err e = queue_envelope(imp, account_id, "account.closed", text, strlen(text));
     free(text);
     return e;
 }

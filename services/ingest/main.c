@@ -173,12 +173,10 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     }
     placed.event_time_ms = env->event_time_ms;
     ingest_store_result st = {0};
-    e = ingest_store_account(s->pg, env->tenant, &rec, payload, hash, placed.event_id,
+    e = ingest_store_account(s->pg, env->tenant, &rec, &v, payload, hash, placed.event_id,
                              env->event_time_ms, &st, why, whylen);
     if (!e && st.kind != INGEST_STORE_UNCHANGED)
         e = publish(s, env, &st, &placed, payload);
-    if (!e)
-        e = ingest_store_warnings(s->pg, env->tenant, rec.account_id, &v, why, whylen);
     if (!e && st.kind != INGEST_STORE_UNCHANGED)
         cache_account(s, env->tenant, &rec);
     json_decref(st.before);

@@ -750,6 +750,32 @@ arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char ha
     return e;
 }
 
+arr_err ingest_warnings_text(const ingest_verdict *v, arr_buf *out)
+{
+    if (v->n_warnings == 0)
+        return ARR_OK;
+    size_t start = out->len;
+    arr_jsonw w;
+    arr_jsonw_init(&w, out);
+    arr_jsonw_array_begin(&w);
+    for (int i = 0; i < v->n_warnings; i++) {
+        const ingest_issue *iss = &v->warnings[i];
+        arr_jsonw_object_begin(&w);
+        w_text(&w, "code", iss->code);
+        w_text(&w, "detail", iss->detail);
+        w_text(&w, "field", iss->field);
+        arr_jsonw_object_end(&w);
+    }
+    arr_jsonw_array_end(&w);
+    arr_err e = arr_jsonw_finish(&w);
+    if (e) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
+    return e;
+}
+
 /* Payload keys that move with the export date (or describe an update rather than the
  * account): they neither make a record "changed" nor belong in its hash. */
 static const char *const moving_keys[] = {"days_past_due", "aging_bucket", "changes",

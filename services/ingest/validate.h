@@ -41,6 +41,9 @@ void ingest_payload_hash(json_t *payload, char out[65]);
  * and its hash as ingest_record_hash computes it, without a JSON tree (the importer's hot
  * path). On error out is left as it was. */
 arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char hash[65]);
+/* The verdict's warnings appended to out as a JSON array of {"code", "detail", "field"};
+ * nothing when there are none. */
+arr_err ingest_warnings_text(const ingest_verdict *v, arr_buf *out);
 /* The top-level payload keys whose values differ (and "debtor.<key>" inside the debtor), as
  * a new JSON array of strings, sorted. */
 json_t *ingest_payload_changes(json_t *before, json_t *after);
