@@ -16,6 +16,8 @@
 #define COPY_MAX ((size_t)512 * 1024 * 1024)
 #define REJECT_TEXT_MAX 4096
 #define COPY_CHUNK ((size_t)256 * 1024)
+/* Batches whose events may still be on their way to Kafka: past this, the writer waits. */
+#define UNACKED_MAX 4
 
 typedef enum pending_kind { P_NEW, P_CHANGED, P_UNCHANGED, P_DUPLICATE } pending_kind;
 
@@ -70,7 +72,9 @@ struct ingest_import {
     int n_msgs;
     int64_t owner; /* advisory-lock key of this import (arr_outbatch_own) */
     int owned;
-    long long unacked;    /* stored event batch produced but not yet acknowledged, or 0 */
+    long long unacked[UNACKED_MAX]; /* stored event batches produced, not yet known acknowledged */
+    int n_unacked;
+    int settling; /* the first `settling` of them are deleted in the open transaction */
     long long read_live;  /* records read so far, committed or not (reading thread) */
     long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
     int already_done;
@@ -861,16 +865,34 @@ static arr_err store_events(ingest_import *imp, long long *id, char *why, size_t
                               id, why, whylen);
 }
 
-/* Kafka acknowledged the previous batch's events (flush), so its stored copy can go, in
- * this transaction. */
-static arr_err settle_previous(ingest_import *imp, char *why, size_t whylen)
+/* Deletes, in the open transaction, the stored batches whose events Kafka has acknowledged:
+ * all of them once the producer's queue is empty. Without `wait`, a queue still sending is
+ * left alone (asked again with the next batch) unless too many batches are outstanding. */
+static arr_err settle(ingest_import *imp, int wait, char *why, size_t whylen)
 {
-    if (!imp->unacked)
+    imp->settling = 0;
+    if (!imp->n_unacked)
         return ARR_OK;
-    arr_err e = arr_kafka_producer_flush(imp->o.producer, 60000, why, whylen);
+    wait = wait || imp->n_unacked == UNACKED_MAX;
+    arr_err e = arr_kafka_producer_flush(imp->o.producer, wait ? 60000 : 0, why, whylen);
+    if (e == ARR_ETIMEOUT && !wait)
+        return ARR_OK;
+    for (int i = 0; !e && i < imp->n_unacked; i++)
+        e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked[i], why, whylen);
     if (!e)
-        e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked, why, whylen);
+        imp->settling = imp->n_unacked;
     return e;
+}
+
+/* After a commit: the settled batches are gone; a new one may wait for its acknowledgement. */
+static void settled(ingest_import *imp, long long batch_id)
+{
+    memmove(imp->unacked, imp->unacked + imp->settling,
+            (size_t)(imp->n_unacked - imp->settling) * sizeof(imp->unacked[0]));
+    imp->n_unacked -= imp->settling;
+    imp->settling = 0;
+    if (batch_id)
+        imp->unacked[imp->n_unacked++] = batch_id;
 }
 
 static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
@@ -923,11 +945,9 @@ static arr_err checkpoint(ingest_import *imp, const ingest_import_stats *n, char
 static arr_err publish(ingest_import *imp, long long batch_id, char *why, size_t whylen)
 {
     arr_err e = ARR_OK;
-    if (batch_id) {
+    if (batch_id)
         e = arr_outbatch_produce(imp->o.producer, TOPIC(imp), imp->msgs.data, imp->msgs.len, why,
                                  whylen);
-        imp->unacked = batch_id;
-    }
     arr_buf_reset(&imp->msgs);
     imp->n_msgs = 0;
     if (e || !imp->o.redis)
@@ -968,7 +988,7 @@ static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *
         imp->n_msgs = 0;
         return e;
     }
-    imp->unacked = 0; /* settled in this transaction */
+    settled(imp, batch_id);
     pthread_mutex_lock(&imp->mu);
     imp->st = *next;
     pthread_mutex_unlock(&imp->mu);
@@ -1010,7 +1030,7 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
         e = copy_rejects(imp, &next, why, whylen);
     /* Last, so Kafka had the whole batch's work to acknowledge the previous one. */
     if (!e)
-        e = settle_previous(imp, why, whylen);
+        e = settle(imp, 0, why, whylen);
     return commit(imp, e, &next, why, whylen);
 }
 
@@ -1043,7 +1063,7 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
     if (!e)
-        e = settle_previous(imp, why, whylen);
+        e = settle(imp, 0, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_close", 3, params, &res, why, whylen);
     *closed = e ? 0 : PQntuples(res);
@@ -1075,7 +1095,7 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
     if (!e) /* the last batch's events settle with the import's end */
         e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
-        e = settle_previous(imp, why, whylen);
+        e = settle(imp, 1, why, whylen);
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_done", 1, params, NULL, why, whylen);
     if (!e)
@@ -1083,6 +1103,6 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
     else
         arr_pg_rollback(imp->o.pg);
     if (!e)
-        imp->unacked = 0;
+        settled(imp, 0);
     return e;
 }
