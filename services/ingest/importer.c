@@ -56,6 +56,19 @@ typedef struct batch {
     long long read;      /* records read into the batch */
 } batch;
 
+/* Publishes a committed batch (its events to Kafka, its accounts to the cache) on a thread
+ * of its own while the writer goes on with the next batch. Owns msgs and cache while busy. */
+typedef struct publisher {
+    pthread_t thread;
+    int started, busy, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    arr_buf msgs;  /* the batch's events, "key\tvalue" lines */
+    arr_buf cache; /* "account\tbalance\tcurrency" lines for the cache */
+    arr_err failed;
+    char failed_why[256];
+} publisher;
+
 /* Two batches, so that reading and validating the next one overlaps writing this one: the
  * reading thread fills `fill`; the writer thread owns `work` (and the database connection,
  * the producer and Redis) while `busy` is set. */
@@ -82,6 +95,7 @@ struct ingest_import {
     int writer_started, busy, stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    publisher pub;
     arr_err failed; /* the writer's first error; the import stops at the next hand-off */
     char failed_why[512];
 };
@@ -244,6 +258,8 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     snprintf(imp->as_of, sizeof(imp->as_of), "%s", o->as_of);
     arr_buf_init(&imp->copy, COPY_MAX);
     arr_buf_init(&imp->msgs, COPY_MAX);
+    arr_buf_init(&imp->pub.msgs, COPY_MAX);
+    arr_buf_init(&imp->pub.cache, COPY_MAX);
     for (imp->slots_n = 16; imp->slots_n < (size_t)imp->batch_rows * 2; imp->slots_n *= 2)
         ;
     pthread_mutex_init(&imp->mu, NULL);
@@ -315,6 +331,17 @@ void ingest_import_free(ingest_import *imp)
         pthread_mutex_unlock(&imp->mu);
         pthread_join(imp->writer, NULL);
     }
+    if (imp->pub.started) {
+        pthread_mutex_lock(&imp->pub.mu);
+        imp->pub.stop = 1;
+        pthread_cond_broadcast(&imp->pub.cv);
+        pthread_mutex_unlock(&imp->pub.mu);
+        pthread_join(imp->pub.thread, NULL);
+        pthread_mutex_destroy(&imp->pub.mu);
+        pthread_cond_destroy(&imp->pub.cv);
+    }
+    arr_buf_free(&imp->pub.msgs);
+    arr_buf_free(&imp->pub.cache);
     batch *bs[] = {&imp->work, &imp->fill};
     for (int i = 0; i < 2; i++) {
         clear_batch(bs[i], imp->slots_n);
@@ -865,6 +892,8 @@ static arr_err store_events(ingest_import *imp, long long *id, char *why, size_t
                               id, why, whylen);
 }
 
+static arr_err publisher_idle(ingest_import *imp, char *why, size_t whylen);
+
 /* Deletes, in the open transaction, the stored batches whose events Kafka has acknowledged:
  * all of them once the producer's queue is empty. Without `wait`, a queue still sending is
  * left alone (asked again with the next batch) unless too many batches are outstanding. */
@@ -874,7 +903,9 @@ static arr_err settle(ingest_import *imp, int wait, char *why, size_t whylen)
     if (!imp->n_unacked)
         return ARR_OK;
     wait = wait || imp->n_unacked == UNACKED_MAX;
-    arr_err e = arr_kafka_producer_flush(imp->o.producer, wait ? 60000 : 0, why, whylen);
+    arr_err e = publisher_idle(imp, why, whylen); /* all produced before asking about them */
+    if (!e)
+        e = arr_kafka_producer_flush(imp->o.producer, wait ? 60000 : 0, why, whylen);
     if (e == ARR_ETIMEOUT && !wait)
         return ARR_OK;
     for (int i = 0; !e && i < imp->n_unacked; i++)
@@ -940,31 +971,107 @@ static arr_err checkpoint(ingest_import *imp, const ingest_import_stats *n, char
     return arr_pg_run(imp->o.pg, "imp_checkpoint", 10, params, NULL, why, whylen);
 }
 
-/* After the commit: the events go to Kafka from memory (their stored copy is settled in
- * the next transaction), then the cache is refreshed (a failure there only leaves it stale). */
-static arr_err publish(ingest_import *imp, long long batch_id, char *why, size_t whylen)
+static void cache_accounts(ingest_import *imp, const arr_buf *lines)
 {
-    arr_err e = ARR_OK;
-    if (batch_id)
-        e = arr_outbatch_produce(imp->o.producer, TOPIC(imp), imp->msgs.data, imp->msgs.len, why,
-                                 whylen);
-    arr_buf_reset(&imp->msgs);
-    imp->n_msgs = 0;
-    if (e || !imp->o.redis)
-        return e;
-    for (int i = 0; i < imp->work.n_pend; i++) {
-        pending *p = &imp->work.pend[i];
-        if (p->kind != P_NEW && p->kind != P_CHANGED)
-            continue;
-        char key[ARR_KEY_MAX + 16], bal[24];
-        snprintf(key, sizeof(key), "arr:acct:%s/%s", imp->tenant, p->rec.account_id);
-        ll(bal, p->rec.balance_cents);
-        const char *argv[] = {"HSET",          key,      "placed_cents", bal, "currency",
-                              p->rec.currency, "status", "open"};
-        arr_redis_append(imp->o.redis, 8, argv, NULL);
+    const char *l = lines->data, *end = lines->data + lines->len;
+    while (l && l < end) {
+        const char *nl = memchr(l, '\n', (size_t)(end - l));
+        char row[ARR_ACCOUNT_MAX + 64], key[ARR_TENANT_MAX + ARR_ACCOUNT_MAX + 80];
+        snprintf(row, sizeof(row), "%.*s", (int)(nl - l), l);
+        char *bal = strchr(row, '\t');
+        char *cur = bal ? strchr(bal + 1, '\t') : NULL;
+        if (cur) {
+            *bal++ = '\0';
+            *cur++ = '\0';
+            snprintf(key, sizeof(key), "arr:acct:%s/%s", imp->tenant, row);
+            const char *argv[] = {"HSET", key, "placed_cents", bal, "currency", cur, "status",
+                                  "open"};
+            arr_redis_append(imp->o.redis, 8, argv, NULL);
+        }
+        l = nl + 1;
     }
-    char rwhy[256];
-    arr_redis_flush(imp->o.redis, rwhy, sizeof(rwhy));
+    char why[256]; /* a failure only leaves the cache stale: it is rebuilt from PostgreSQL */
+    arr_redis_flush(imp->o.redis, why, sizeof(why));
+}
+
+static void *publisher_main(void *arg)
+{
+    ingest_import *imp = arg;
+    publisher *pb = &imp->pub;
+    pthread_mutex_lock(&pb->mu);
+    for (;;) {
+        while (!pb->busy && !pb->stop)
+            pthread_cond_wait(&pb->cv, &pb->mu);
+        if (!pb->busy)
+            break;
+        pthread_mutex_unlock(&pb->mu);
+        char why[256] = "";
+        arr_err e = pb->msgs.len ? arr_outbatch_produce(imp->o.producer, TOPIC(imp), pb->msgs.data,
+                                                        pb->msgs.len, why, sizeof(why))
+                                 : ARR_OK;
+        if (imp->o.redis && pb->cache.len)
+            cache_accounts(imp, &pb->cache);
+        arr_buf_reset(&pb->msgs);
+        arr_buf_reset(&pb->cache);
+        pthread_mutex_lock(&pb->mu);
+        if (e && !pb->failed) {
+            pb->failed = e;
+            snprintf(pb->failed_why, sizeof(pb->failed_why), "%s", why);
+        }
+        pb->busy = 0;
+        pthread_cond_broadcast(&pb->cv);
+    }
+    pthread_mutex_unlock(&pb->mu);
+    return NULL;
+}
+
+/* Waits until the publisher has handed its batch to the producer; its error, if any. */
+static arr_err publisher_idle(ingest_import *imp, char *why, size_t whylen)
+{
+    publisher *pb = &imp->pub;
+    if (!pb->started)
+        return ARR_OK;
+    pthread_mutex_lock(&pb->mu);
+    while (pb->busy)
+        pthread_cond_wait(&pb->cv, &pb->mu);
+    arr_err e = pb->failed;
+    if (e)
+        snprintf(why, whylen, "%s", pb->failed_why);
+    pthread_mutex_unlock(&pb->mu);
+    return e;
+}
+
+/* After the commit: the batch goes to the publisher, whose previous batch is done by now
+ * (its stored copy settles in a later transaction, once Kafka acknowledged it). */
+static arr_err publish(ingest_import *imp, char *why, size_t whylen)
+{
+    publisher *pb = &imp->pub;
+    arr_err e = publisher_idle(imp, why, whylen);
+    if (!pb->started && !e) {
+        pthread_mutex_init(&pb->mu, NULL);
+        pthread_cond_init(&pb->cv, NULL);
+        e = pthread_create(&pb->thread, NULL, publisher_main, imp) ? ARR_ENOMEM : ARR_OK;
+        pb->started = !e;
+    }
+    arr_buf t = pb->msgs;
+    pb->msgs = imp->msgs;
+    imp->msgs = t;
+    imp->n_msgs = 0;
+    for (int i = 0; !e && imp->o.redis && i < imp->work.n_pend; i++) {
+        const pending *p = &imp->work.pend[i];
+        if (p->kind == P_NEW || p->kind == P_CHANGED)
+            e = arr_buf_appendf(&pb->cache, "%s\t%lld\t%s\n", p->rec.account_id,
+                                (long long)p->rec.balance_cents, p->rec.currency);
+    }
+    if (e) {
+        arr_buf_reset(&pb->msgs);
+        arr_buf_reset(&pb->cache);
+        return e;
+    }
+    pthread_mutex_lock(&pb->mu);
+    pb->busy = 1;
+    pthread_cond_broadcast(&pb->cv);
+    pthread_mutex_unlock(&pb->mu);
     return ARR_OK;
 }
 
@@ -992,7 +1099,7 @@ static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *
     pthread_mutex_lock(&imp->mu);
     imp->st = *next;
     pthread_mutex_unlock(&imp->mu);
-    return publish(imp, batch_id, why, whylen);
+    return publish(imp, why, whylen);
 }
 
 static arr_err flush(ingest_import *imp, char *why, size_t whylen)
