@@ -87,7 +87,7 @@ struct ingest_import {
     int owned;
     long long unacked[UNACKED_MAX]; /* stored event batches produced, not yet known acknowledged */
     int n_unacked;
-    int settling; /* the first `settling` of them are deleted in the open transaction */
+    int settling;         /* the first `settling` of them are deleted in the open transaction */
     long long read_live;  /* records read so far, committed or not (reading thread) */
     long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
     int already_done;
@@ -128,19 +128,22 @@ static const struct {
      1},
     {"imp_lock", "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))", 1},
     /* One probe of the primary key per record (LATERAL ... LIMIT 1 keeps the planner from a
-     * hash join over the tenant's rows, which a generic plan picked as the tenant grew); the
-     * stored payload only comes back when the record changed. */
+     * hash join over the tenant's rows, which a generic plan picked as the tenant grew). Only
+     * the account ids go: a first import's probes all miss, and cost little more than
+     * parsing what was sent. */
     {"imp_compare",
-     "SELECT s.ord, a.content_hash,"
-     " CASE WHEN a.content_hash IS DISTINCT FROM s.hash OR a.status <> 'open'"
-     " THEN a.payload::text END, a.status,"
-     " coalesce(a.last_import_id = $2 AND a.last_line < s.line, false), a.balance_cents"
-     " FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY"
-     " AS s(account_id, line, hash, ord)"
-     " JOIN LATERAL (SELECT content_hash, payload, status, last_import_id, last_line,"
-     " balance_cents FROM ingest.accounts a WHERE a.tenant = $1 AND a.account_id = s.account_id"
-     " LIMIT 1) a ON true",
-     5},
+     "SELECT s.ord, a.content_hash, a.status, coalesce(a.last_import_id = $2, false),"
+     " a.last_line, a.balance_cents"
+     " FROM unnest($3::text[]) WITH ORDINALITY AS s(account_id, ord)"
+     " JOIN LATERAL (SELECT content_hash, status, last_import_id, last_line, balance_cents"
+     " FROM ingest.accounts a WHERE a.tenant = $1 AND a.account_id = s.account_id LIMIT 1) a"
+     " ON true",
+     3},
+    {"imp_before",
+     "SELECT s.ord, a.payload::text FROM unnest($2::text[]) WITH ORDINALITY AS s(account_id, ord)"
+     " JOIN LATERAL (SELECT payload FROM ingest.accounts a WHERE a.tenant = $1"
+     " AND a.account_id = s.account_id LIMIT 1) a ON true",
+     2},
     {"imp_seen",
      "UPDATE ingest.accounts a SET last_import_id = $2, last_line = u.line"
      " FROM unnest($3::text[], $4::bigint[]) AS u(account_id, line)"
@@ -251,7 +254,7 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     if (!imp)
         return ARR_ENOMEM;
     imp->o = *o;
-    imp->batch_rows = o->batch_rows > 0 ? o->batch_rows : 5000;
+    imp->batch_rows = o->batch_rows > 0 ? o->batch_rows : 10000;
     snprintf(imp->tenant, sizeof(imp->tenant), "%s", o->tenant);
     snprintf(imp->source, sizeof(imp->source), "%s", o->source);
     snprintf(imp->sha256, sizeof(imp->sha256), "%s", o->sha256);
@@ -661,50 +664,81 @@ static arr_err array_add(arr_buf *a, const char *v, int quote)
 }
 
 typedef struct arrays {
-    arr_buf ids, lines, hashes;
+    arr_buf ids, lines;
 } arrays;
 
 static void arrays_init(arrays *a)
 {
     arr_buf_init(&a->ids, COPY_MAX);
     arr_buf_init(&a->lines, COPY_MAX);
-    arr_buf_init(&a->hashes, COPY_MAX);
 }
 
 static void arrays_free(arrays *a)
 {
     arr_buf_free(&a->ids);
     arr_buf_free(&a->lines);
-    arr_buf_free(&a->hashes);
 }
 
-static arr_err arrays_open(arrays *a)
+/* Both arrays of the records of one kind (all of them when kind < 0). */
+static arr_err arrays_of(arrays *a, const batch *b, int kind)
 {
     arr_buf_reset(&a->ids);
     arr_buf_reset(&a->lines);
-    arr_buf_reset(&a->hashes);
     arr_err e = arr_buf_append(&a->ids, "{", 1);
     if (!e)
         e = arr_buf_append(&a->lines, "{", 1);
-    return e ? e : arr_buf_append(&a->hashes, "{", 1);
+    for (int i = 0; !e && i < b->n_pend; i++) {
+        const pending *p = &b->pend[i];
+        if (kind >= 0 && (int)p->kind != kind)
+            continue;
+        char line[24];
+        ll(line, p->line);
+        e = array_add(&a->ids, p->rec.account_id, 1);
+        if (!e)
+            e = array_add(&a->lines, line, 0);
+    }
+    if (!e)
+        e = arr_buf_append(&a->ids, "}", 1);
+    return e ? e : arr_buf_append(&a->lines, "}", 1);
 }
 
-static arr_err arrays_add(arrays *a, const pending *p)
+/* The stored payloads of the changed records, for what changed. */
+static arr_err fetch_before(ingest_import *imp, arrays *a, char *why, size_t whylen)
 {
-    char line[24];
-    ll(line, p->line);
-    arr_err e = array_add(&a->ids, p->rec.account_id, 1);
+    batch *b = &imp->work;
+    int n = 0;
+    for (int i = 0; i < b->n_pend; i++)
+        n += b->pend[i].kind == P_CHANGED;
+    if (!n)
+        return ARR_OK;
+    int *map = malloc((size_t)n * sizeof(int)); /* ordinal in the query -> record */
+    if (!map)
+        return ARR_ENOMEM;
+    for (int i = 0, k = 0; i < b->n_pend; i++) {
+        if (b->pend[i].kind == P_CHANGED)
+            map[k++] = i;
+    }
+    arr_err e = arrays_of(a, b, P_CHANGED);
+    PGresult *res = NULL;
+    const char *params[] = {imp->tenant, a->ids.data};
     if (!e)
-        e = array_add(&a->lines, line, 0);
-    return e ? e : array_add(&a->hashes, p->hash, 0);
-}
-
-static arr_err arrays_close(arrays *a)
-{
-    arr_err e = arr_buf_append(&a->ids, "}", 1);
-    if (!e)
-        e = arr_buf_append(&a->lines, "}", 1);
-    return e ? e : arr_buf_append(&a->hashes, "}", 1);
+        e = arr_pg_run(imp->o.pg, "imp_before", 2, params, &res, why, whylen);
+    for (int r = 0; !e && r < PQntuples(res); r++) {
+        long ord = strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (ord < 1 || ord > n) {
+            e = ARR_EFATAL;
+            snprintf(why, whylen, "ingest: stored payload %ld of %d", ord, n);
+            break;
+        }
+        pending *p = &b->pend[map[ord - 1]];
+        p->before =
+            PQgetisnull(res, r, 1) ? json_object() : json_loads(PQgetvalue(res, r, 1), 0, NULL);
+        if (!p->before)
+            e = ARR_ENOMEM;
+    }
+    PQclear(res);
+    free(map);
+    return e;
 }
 
 /* Sets each pending record's kind from the stored account: rows come back only for the
@@ -712,18 +746,13 @@ static arr_err arrays_close(arrays *a)
 static arr_err classify(ingest_import *imp, arrays *a, char *why, size_t whylen)
 {
     batch *b = &imp->work;
-    arr_err e = arrays_open(a);
-    for (int i = 0; !e && i < b->n_pend; i++) {
-        b->pend[i].kind = P_NEW;
-        e = arrays_add(a, &b->pend[i]);
-    }
-    if (!e)
-        e = arrays_close(a);
+    arr_err e = arrays_of(a, b, -1);
     PGresult *res = NULL;
-    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data, a->lines.data,
-                            a->hashes.data};
+    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data};
     if (!e)
-        e = arr_pg_run(imp->o.pg, "imp_compare", 5, params, &res, why, whylen);
+        e = arr_pg_run(imp->o.pg, "imp_compare", 3, params, &res, why, whylen);
+    for (int i = 0; !e && i < b->n_pend; i++)
+        b->pend[i].kind = P_NEW;
     for (int r = 0; !e && r < PQntuples(res); r++) {
         long ord = strtol(PQgetvalue(res, r, 0), NULL, 10);
         if (ord < 1 || ord > b->n_pend) {
@@ -732,22 +761,19 @@ static arr_err classify(ingest_import *imp, arrays *a, char *why, size_t whylen)
             break;
         }
         pending *p = &b->pend[ord - 1];
-        if (PQgetvalue(res, r, 4)[0] == 't') {
-            p->kind = P_DUPLICATE;
+        if (PQgetvalue(res, r, 3)[0] == 't' && !PQgetisnull(res, r, 4) &&
+            strtoll(PQgetvalue(res, r, 4), NULL, 10) < p->line) {
+            p->kind = P_DUPLICATE; /* seen earlier in this import */
         } else if (strcmp(PQgetvalue(res, r, 1), p->hash) == 0 &&
-                   strcmp(PQgetvalue(res, r, 3), "open") == 0) {
+                   strcmp(PQgetvalue(res, r, 2), "open") == 0) {
             p->kind = P_UNCHANGED;
         } else {
             p->kind = P_CHANGED;
-            p->before =
-                PQgetisnull(res, r, 2) ? json_object() : json_loads(PQgetvalue(res, r, 2), 0, NULL);
             p->before_balance = strtoll(PQgetvalue(res, r, 5), NULL, 10);
-            if (!p->before)
-                e = ARR_ENOMEM;
         }
     }
     PQclear(res);
-    return e;
+    return e ? e : fetch_before(imp, a, why, whylen);
 }
 
 /* Duplicates found against earlier batches become rejects; nothing of them is stored. */
@@ -769,13 +795,7 @@ static arr_err mark_seen(ingest_import *imp, arrays *a, int n_unchanged, char *w
 {
     if (!n_unchanged)
         return ARR_OK;
-    arr_err e = arrays_open(a);
-    for (int i = 0; !e && i < imp->work.n_pend; i++) {
-        if (imp->work.pend[i].kind == P_UNCHANGED)
-            e = arrays_add(a, &imp->work.pend[i]);
-    }
-    if (!e)
-        e = arrays_close(a);
+    arr_err e = arrays_of(a, &imp->work, P_UNCHANGED);
     const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data, a->lines.data};
     return e ? e : arr_pg_run(imp->o.pg, "imp_seen", 4, params, NULL, why, whylen);
 }
@@ -984,8 +1004,8 @@ static void cache_accounts(ingest_import *imp, const arr_buf *lines)
             *bal++ = '\0';
             *cur++ = '\0';
             snprintf(key, sizeof(key), "arr:acct:%s/%s", imp->tenant, row);
-            const char *argv[] = {"HSET", key, "placed_cents", bal, "currency", cur, "status",
-                                  "open"};
+            const char *argv[] = {"HSET",     key, "placed_cents", bal,
+                                  "currency", cur, "status",       "open"};
             arr_redis_append(imp->o.redis, 8, argv, NULL);
         }
         l = nl + 1;

@@ -34,7 +34,7 @@ typedef struct ingest_import_opts {
     int snapshot;                  /* 1: close the tenant's accounts this import lacks */
     const char *as_of;             /* YYYY-MM-DD: days past due are counted to it */
     int64_t now_ms;                /* event time of a new import (from the injectable clock) */
-    int batch_rows;                /* records per transaction, default 5000 */
+    int batch_rows;                /* records per transaction, default 10000 */
     const char *topic;             /* where account events go; NULL: arrears.accounts (tests isolate
                                     * themselves on a scratch topic) */
     const ingest_mapping *mapping; /* borrowed */

@@ -32,13 +32,13 @@ static void usage(FILE *to)
             "  --mode    delta (default): the file holds new and changed accounts;\n"
             "            snapshot: the file is the tenant's full list; accounts it lacks close\n"
             "  --as-of   the export's date; days past due count to it (default: today, UTC)\n"
-            "  --batch   records per transaction (default 5000)\n");
+            "  --batch   records per transaction (default 10000)\n");
 }
 
 static int parse_args(int argc, char **argv, ingest_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->batch = 5000;
+    a->batch = 10000;
     for (int i = 0; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--tenant") == 0 && v)
