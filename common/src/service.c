@@ -452,6 +452,9 @@ arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
         arr_svc_relay(s, 5000, &relayed); /* a crash may have left rows behind */
         if (s->spec->outbatch)
             relay_batches(s);
+        arr_err ie = s->spec->idle ? s->spec->idle(s, why, sizeof(why)) : ARR_OK;
+        if (ie)
+            arr_svc_failed(s, ie, "idle work failed", why);
         return ARR_ETIMEOUT;
     }
     arr_metric_add(s->m_consumed, n);

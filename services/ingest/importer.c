@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "arrears/buf.h"
 #include "arrears/clock.h"
 #include "arrears/envelope.h"
 #include "arrears/outbatch.h"
 #include "arrears/uuid.h"
+#include "events.h"
+#include "recover.h"
 #include "validate.h"
 
 #define TOPIC_ACCOUNTS "arrears.accounts"
@@ -85,8 +88,16 @@ struct ingest_import {
     int n_msgs;
     int64_t owner; /* advisory-lock key of this import (arr_outbatch_own) */
     int owned;
-    long long unacked[UNACKED_MAX]; /* stored event batches produced, not yet known acknowledged */
+    ingest_event_ctx ev;      /* what this import's events share */
+    long long published_line; /* placed events up to this line are acknowledged */
+    arr_buf stored;           /* the batch's events other than account.placed: kept with it */
+    int n_stored;
+    struct {
+        long long batch_id; /* its stored events, or 0 */
+        long long line;     /* its last line */
+    } unacked[UNACKED_MAX]; /* batches produced, not yet known acknowledged */
     int n_unacked;
+    int commits;  /* batches committed by this run (crash_after_commits) */
     int settling;         /* the first `settling` of them are deleted in the open transaction */
     long long read_live;  /* records read so far, committed or not (reading thread) */
     long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
@@ -118,12 +129,12 @@ static const struct {
     int n;
 } statements[] = {
     {"imp_open",
-     "INSERT INTO ingest.imports (import_id, tenant, source, sha256, mode, as_of, event_time)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (import_id) DO NOTHING",
-     7},
+     "INSERT INTO ingest.imports (import_id, tenant, source, sha256, mode, as_of, event_time,"
+     " topic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (import_id) DO NOTHING",
+     8},
     {"imp_get",
      "SELECT status, lines_done, records_read, accepted, rejected, placed, updated, unchanged,"
-     " closed, warnings, (extract(epoch from event_time) * 1000)::bigint"
+     " closed, warnings, (extract(epoch from event_time) * 1000)::bigint, published_line"
      " FROM ingest.imports WHERE import_id = $1",
      1},
     {"imp_lock", "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))", 1},
@@ -172,6 +183,7 @@ static const struct {
      " WHERE a.tenant = $1 AND a.account_id = c.account_id"
      " RETURNING a.account_id, a.balance_cents, a.currency",
      3},
+    {"imp_published", "UPDATE ingest.imports SET published_line = $2 WHERE import_id = $1", 2},
     {"imp_done",
      "UPDATE ingest.imports SET status = 'done', finished_at = now() WHERE import_id = $1", 1},
 };
@@ -188,7 +200,7 @@ static arr_err prepare(ingest_import *imp, char *why, size_t whylen)
         e = arr_pg_prepare(imp->o.pg, statements[i].name, statements[i].sql, statements[i].n, why,
                            whylen);
     if (!e)
-        e = arr_outbatch_prepare(imp->o.pg, "ingest", why, whylen);
+        e = ingest_recover_prepare(imp->o.pg, why, whylen);
     return e;
 }
 
@@ -202,9 +214,10 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
                           imp->sha256,
                           imp->o.snapshot ? "snapshot" : "delta",
                           imp->as_of,
-                          at};
+                          at,
+                          TOPIC(imp)};
     PGresult *res = NULL;
-    arr_err e = arr_pg_run(imp->o.pg, "imp_open", 7, open, NULL, why, whylen);
+    arr_err e = arr_pg_run(imp->o.pg, "imp_open", 8, open, NULL, why, whylen);
     const char *get[] = {imp->st.import_id};
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_get", 1, get, &res, why, whylen);
@@ -217,18 +230,22 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
     for (int i = 0; i < 9; i++)
         *fields[i] = strtoll(PQgetvalue(res, 0, i + 1), NULL, 10);
     imp->event_time_ms = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
+    imp->published_line = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
+    imp->ev = (ingest_event_ctx){.tenant = imp->tenant,
+                                 .import_id = imp->st.import_id,
+                                 .event_time_ms = imp->event_time_ms,
+                                 .produced_at_ms = imp->o.now_ms,
+                                 .who = &imp->o.who};
     imp->st.resumed_at = imp->st.lines_done;
     PQclear(res);
     return ARR_OK;
 }
 
-static uint64_t id_hash(const char *s);
-
 /* One process at a time runs an import; it then publishes what an earlier run of it (or any
  * import that died) committed but may not have published. */
 static arr_err own(ingest_import *imp, char *why, size_t whylen)
 {
-    imp->owner = (int64_t)id_hash(imp->st.import_id);
+    imp->owner = ingest_import_owner(imp->st.import_id);
     int got = 0;
     arr_err e = arr_outbatch_own(imp->o.pg, imp->owner, &got, why, whylen);
     if (!e && !got) {
@@ -237,9 +254,13 @@ static arr_err own(ingest_import *imp, char *why, size_t whylen)
         e = ARR_EABORT;
     }
     imp->owned = !e;
-    int relayed = 0;
+    long republished = 0;
     if (!e)
-        e = arr_outbatch_relay(imp->o.pg, "ingest", imp->o.producer, &relayed, why, whylen);
+        e = ingest_recover_import(imp->o.pg, imp->o.producer, TOPIC(imp), &imp->ev,
+                                  imp->published_line, imp->st.lines_done, &republished, why,
+                                  whylen);
+    if (!e)
+        imp->published_line = imp->st.lines_done;
     return e;
 }
 
@@ -261,6 +282,7 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     snprintf(imp->as_of, sizeof(imp->as_of), "%s", o->as_of);
     arr_buf_init(&imp->copy, COPY_MAX);
     arr_buf_init(&imp->msgs, COPY_MAX);
+    arr_buf_init(&imp->stored, COPY_MAX);
     arr_buf_init(&imp->pub.msgs, COPY_MAX);
     arr_buf_init(&imp->pub.cache, COPY_MAX);
     for (imp->slots_n = 16; imp->slots_n < (size_t)imp->batch_rows * 2; imp->slots_n *= 2)
@@ -361,6 +383,7 @@ void ingest_import_free(ingest_import *imp)
     pthread_cond_destroy(&imp->cv);
     arr_buf_free(&imp->copy);
     arr_buf_free(&imp->msgs);
+    arr_buf_free(&imp->stored);
     free(imp);
 }
 
@@ -551,18 +574,13 @@ static void payload_uncut(const batch *b, const pending *p, char saved)
     b->texts.data[p->text_off + p->text_len] = saved;
 }
 
-static arr_err envelope_line(const ingest_import *imp, const char *account_id, const char *type,
-                             const char *event_id, const char *payload, size_t payload_len,
-                             arr_buf *out);
-
 /* On the reading thread, while the writer is busy with the previous batch: the account's
  * COPY row (the columns of SQL_ACCOUNT_COLUMNS) and its account.placed message, as they
  * will be if the account turns out to be new, which in a first import they all are. */
 static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
 {
-    char name[ARR_ACCOUNT_MAX + 80], line[24], bal[24], orig[24], at[ARR_TIME_STRLEN];
-    snprintf(name, sizeof(name), "%s/%s/account.placed", imp->st.import_id, p->rec.account_id);
-    arr_err e = arr_uuid_named(imp->tenant, name, p->event_id);
+    char line[24], bal[24], orig[24], at[ARR_TIME_STRLEN];
+    arr_err e = ingest_event_placed_id(&imp->ev, p->rec.account_id, p->event_id);
     arr_time_format(imp->event_time_ms, at, sizeof(at));
     ll(line, p->line);
     ll(bal, p->rec.balance_cents);
@@ -599,8 +617,8 @@ static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
     p->row_len = b->rows.len - p->row_off;
     p->msg_off = b->placed.len;
     if (!e)
-        e = envelope_line(imp, p->rec.account_id, "account.placed", p->event_id, cols[12],
-                          p->text_len, &b->placed);
+        e = ingest_event_line(&imp->ev, p->rec.account_id, "account.placed", p->event_id, cols[12],
+                              p->text_len, &b->placed);
     p->msg_len = b->placed.len - p->msg_off;
     payload_uncut(b, p, saved);
     return e;
@@ -800,58 +818,17 @@ static arr_err mark_seen(ingest_import *imp, arrays *a, int n_unchanged, char *w
     return e ? e : arr_pg_run(imp->o.pg, "imp_seen", 4, params, NULL, why, whylen);
 }
 
-/* One event of this import for the account as a message line (arr_outbatch) appended to
- * out. Its id is event_id when given, else derived from the import, the account and the
- * type, so a batch replayed after a crash produces the very same events. Reads only what
- * is fixed when the import begins, so both threads may call it. */
-static arr_err envelope_line(const ingest_import *imp, const char *account_id, const char *type,
-                             const char *event_id, const char *payload, size_t payload_len,
-                             arr_buf *out)
-{
-    arr_envelope env;
-    arr_envelope_init(&env);
-    char name[ARR_ACCOUNT_MAX + 80];
-    snprintf(name, sizeof(name), "%s/%s/%s", imp->st.import_id, account_id, type);
-    arr_err e = event_id ? ARR_OK : arr_uuid_named(imp->tenant, name, env.event_id);
-    if (event_id)
-        memcpy(env.event_id, event_id, ARR_UUID_STRLEN);
-    snprintf(env.event_type, sizeof(env.event_type), "%s", type);
-    env.schema_version = 1;
-    snprintf(env.tenant, sizeof(env.tenant), "%s", imp->tenant);
-    snprintf(env.account, sizeof(env.account), "%s", account_id);
-    env.event_time_ms = imp->event_time_ms;
-    env.produced_at_ms = imp->o.now_ms;
-    memcpy(env.correlation_id, imp->st.import_id, ARR_UUID_STRLEN); /* one import, one story */
-    snprintf(env.producer_service, sizeof(env.producer_service), "%s", imp->o.who.service);
-    snprintf(env.producer_version, sizeof(env.producer_version), "%s", imp->o.who.version);
-    snprintf(env.producer_instance, sizeof(env.producer_instance), "%s", imp->o.who.instance);
-    char key[ARR_KEY_MAX], why[256];
-    if (!e)
-        e = arr_envelope_key(&env, key, sizeof(key));
-    /* The value is written where the message goes, after its key and a tab. */
-    size_t start = out->len;
-    if (!e)
-        e = arr_buf_append(out, key, strlen(key));
-    if (!e)
-        e = arr_buf_append(out, "\t", 1);
-    if (!e)
-        e = arr_envelope_encode_text(&env, payload, payload_len, out, why, sizeof(why));
-    if (!e)
-        e = arr_buf_append(out, "\n", 1);
-    if (e) {
-        out->len = start;
-        if (out->data)
-            out->data[start] = '\0';
-    }
-    arr_envelope_clear(&env);
-    return e;
-}
-
-/* An event of this batch (other than a prebuilt account.placed) into its messages. */
+/* An event of this batch other than account.placed: published, and also stored with the
+ * batch (what it says cannot be derived again from the stored account). */
 static arr_err queue_envelope(ingest_import *imp, const char *account_id, const char *type,
                               const char *payload, size_t payload_len)
 {
-    arr_err e = envelope_line(imp, account_id, type, NULL, payload, payload_len, &imp->msgs);
+    size_t start = imp->stored.len;
+    arr_err e =
+        ingest_event_line(&imp->ev, account_id, type, NULL, payload, payload_len, &imp->stored);
+    if (!e)
+        e = arr_buf_append(&imp->msgs, imp->stored.data + start, imp->stored.len - start);
+    imp->n_stored += !e;
     imp->n_msgs += !e;
     return e;
 }
@@ -906,10 +883,10 @@ static arr_err queue_events(ingest_import *imp, ingest_import_stats *next)
 static arr_err store_events(ingest_import *imp, long long *id, char *why, size_t whylen)
 {
     *id = 0;
-    if (!imp->n_msgs)
+    if (!imp->n_stored)
         return ARR_OK;
-    return arr_outbatch_store(imp->o.pg, "ingest", TOPIC(imp), imp->owner, &imp->msgs, imp->n_msgs,
-                              id, why, whylen);
+    return arr_outbatch_store(imp->o.pg, "ingest", TOPIC(imp), imp->owner, &imp->stored,
+                              imp->n_stored, id, why, whylen);
 }
 
 static arr_err publisher_idle(ingest_import *imp, char *why, size_t whylen);
@@ -928,22 +905,37 @@ static arr_err settle(ingest_import *imp, int wait, char *why, size_t whylen)
         e = arr_kafka_producer_flush(imp->o.producer, wait ? 60000 : 0, why, whylen);
     if (e == ARR_ETIMEOUT && !wait)
         return ARR_OK;
-    for (int i = 0; !e && i < imp->n_unacked; i++)
-        e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked[i], why, whylen);
+    long long line = imp->published_line;
+    for (int i = 0; !e && i < imp->n_unacked; i++) {
+        if (imp->unacked[i].batch_id)
+            e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked[i].batch_id, why, whylen);
+        line = imp->unacked[i].line > line ? imp->unacked[i].line : line;
+    }
+    char published[24];
+    ll(published, line);
+    const char *params[] = {imp->st.import_id, published};
+    if (!e && line > imp->published_line)
+        e = arr_pg_run(imp->o.pg, "imp_published", 2, params, NULL, why, whylen);
     if (!e)
         imp->settling = imp->n_unacked;
     return e;
 }
 
-/* After a commit: the settled batches are gone; a new one may wait for its acknowledgement. */
-static void settled(ingest_import *imp, long long batch_id)
+/* After a commit: the settled batches are known published; the new one (line > 0) waits
+ * for its acknowledgement. */
+static void settled(ingest_import *imp, long long batch_id, long long line)
 {
+    for (int i = 0; i < imp->settling; i++)
+        imp->published_line =
+            imp->unacked[i].line > imp->published_line ? imp->unacked[i].line : imp->published_line;
     memmove(imp->unacked, imp->unacked + imp->settling,
             (size_t)(imp->n_unacked - imp->settling) * sizeof(imp->unacked[0]));
     imp->n_unacked -= imp->settling;
     imp->settling = 0;
-    if (batch_id)
-        imp->unacked[imp->n_unacked++] = batch_id;
+    if (line > 0) {
+        imp->unacked[imp->n_unacked].batch_id = batch_id;
+        imp->unacked[imp->n_unacked++].line = line;
+    }
 }
 
 static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char *why, size_t whylen)
@@ -1113,9 +1105,15 @@ static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *
         arr_buf_reset(&imp->copy);
         arr_buf_reset(&imp->msgs);
         imp->n_msgs = 0;
+        arr_buf_reset(&imp->stored);
+        imp->n_stored = 0;
         return e;
     }
-    settled(imp, batch_id);
+    if (imp->o.crash_after_commits > 0 && ++imp->commits == imp->o.crash_after_commits)
+        _exit(137);
+    arr_buf_reset(&imp->stored);
+    imp->n_stored = 0;
+    settled(imp, batch_id, next->lines_done);
     pthread_mutex_lock(&imp->mu);
     imp->st = *next;
     pthread_mutex_unlock(&imp->mu);
@@ -1230,6 +1228,6 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
     else
         arr_pg_rollback(imp->o.pg);
     if (!e)
-        settled(imp, 0);
+        settled(imp, 0, 0);
     return e;
 }

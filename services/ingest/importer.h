@@ -42,6 +42,8 @@ typedef struct ingest_import_opts {
     arr_kafka_producer *producer;  /* borrowed */
     arr_redis *redis;              /* borrowed, may be NULL */
     arr_producer_id who;
+    int crash_after_commits; /* tests only: _exit(137) right after the Nth commit, before its
+                              * events are published, as a kill -9 there would (0: never) */
 } ingest_import_opts;
 
 typedef struct ingest_import_stats {

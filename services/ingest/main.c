@@ -12,6 +12,7 @@
 #include <string.h>
 #include "arrears/service.h"
 #include "account_store.h"
+#include "recover.h"
 #include "batch_api.h"
 #include "reader.h"
 #include "validate.h"
@@ -46,6 +47,8 @@ static arr_err routes(arr_svc *s, char *why, size_t whylen)
     return e;
 }
 
+static arr_err idle(arr_svc *s, char *why, size_t whylen);
+
 static const char *const input_topics[] = {"arrears.ingest.submissions", NULL};
 static const arr_svc_spec spec = {
     .name = "ingest",
@@ -54,11 +57,25 @@ static const arr_svc_spec spec = {
     .dead_letter_topic = "arrears.ingest.dlq",
     .routes = routes,
     .outbatch = 1,
+    .idle = idle,
 };
+
+/* Imports whose process died publish here what they had stored but maybe not published. */
+static arr_err idle(arr_svc *s, char *why, size_t whylen)
+{
+    long n = 0;
+    arr_err e = ingest_recover_orphans(s->pg, s->producer, &s->who, arr_clock_now_ms(&s->clock),
+                                       &n, why, whylen);
+    if (!e && n > 0)
+        arr_log_info(&s->log, "published the events of an import that died", NULL);
+    return e;
+}
 
 static arr_err prepare(arr_svc *s, char *why, size_t whylen)
 {
     arr_err e = ingest_store_prepare(s->pg, why, whylen);
+    if (!e)
+        e = ingest_recover_prepare(s->pg, why, whylen);
     if (!e)
         e = arr_pg_prepare(s->pg, "ingest_reject_insert",
                            "INSERT INTO ingest.rejects (source, tenant, account_id, field,"

@@ -231,6 +231,9 @@ static int ingest_accounts(cli_ctx *ctx, const ingest_args *a)
                             .redis = c.redis,
                             .topic = ctx->topic_accounts,
                             .who = {"ingest", ARR_VERSION, "arrears-cli"}};
+    /* Tests only: a crash between a batch's commit and its publication, on purpose. */
+    const char *crash = getenv("ARR_TEST_CRASH_AFTER_COMMITS");
+    o.crash_after_commits = crash ? atoi(crash) : 0;
     ingest_import *imp = NULL;
     ingest_reader *r = NULL;
     arr_err e = ingest_import_begin(&o, &imp, why, sizeof(why));

@@ -39,6 +39,9 @@ typedef struct arr_svc_spec {
     const char *dead_letter_topic;
     int transactional; /* 1: outputs go through a Kafka transaction (no outbox relay) */
     int outbatch;      /* 1: also relays <name>.outbox_batches left by a crash (arr_outbatch) */
+    /* Optional: the service's own catching up when no message came (e.g. publishing what a
+     * dead process left behind); a failure is logged and tried again next time. */
+    arr_err (*idle)(arr_svc *s, char *why, size_t whylen);
     /* Optional: adds the service's own HTTP routes (arr_http_route on s->http) before the
      * endpoint starts; may set s->ext and s->ext_free. */
     arr_err (*routes)(arr_svc *s, char *why, size_t whylen);
