@@ -491,6 +491,15 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
                               arr_kafka_transform_fn fn, void *opaque, int *processed, char *errbuf,
                               size_t errlen)
 {
+    return arr_kafka_txn_process_batch(t, max_msgs, timeout_ms, fn, NULL, opaque, processed,
+                                       errbuf, errlen);
+}
+
+arr_err arr_kafka_txn_process_batch(arr_kafka_txn *t, int max_msgs, int timeout_ms,
+                                    arr_kafka_transform_fn fn,
+                                    arr_kafka_before_commit_fn before_commit, void *opaque,
+                                    int *processed, char *errbuf, size_t errlen)
+{
     *processed = 0;
     arr_kafka_msg m = {0};
     arr_err e = arr_kafka_consumer_poll(t->consumer, timeout_ms, &m, errbuf, errlen);
@@ -532,6 +541,8 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
         if (pe)
             break;
     }
+    if (!e && before_commit)
+        e = before_commit(opaque, t, errbuf, errlen);
     if (!e)
         e = txn_commit(t, offsets, errbuf, errlen);
     rd_kafka_topic_partition_list_destroy(offsets);

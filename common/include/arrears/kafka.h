@@ -93,6 +93,16 @@ typedef arr_err (*arr_kafka_transform_fn)(void *opaque, const arr_kafka_msg *in,
 arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
                               arr_kafka_transform_fn fn, void *opaque, int *processed, char *errbuf,
                               size_t errlen);
+/* The same, with before_commit (may be NULL) called once after the last transform and before
+ * the commit, inside the transaction: where a batch's work is done at once (e.g. one
+ * database transaction for all its messages) and its outputs produced. Its failure aborts
+ * the batch like a transform's. */
+typedef arr_err (*arr_kafka_before_commit_fn)(void *opaque, arr_kafka_txn *txn, char *errbuf,
+                                              size_t errlen);
+arr_err arr_kafka_txn_process_batch(arr_kafka_txn *t, int max_msgs, int timeout_ms,
+                                    arr_kafka_transform_fn fn,
+                                    arr_kafka_before_commit_fn before_commit, void *opaque,
+                                    int *processed, char *errbuf, size_t errlen);
 arr_err arr_kafka_txn_produce(arr_kafka_txn *t, const char *topic, const char *key, size_t key_len,
                               const void *value, size_t value_len);
 /* The current transactional producer (replaced after a recovered fatal error): borrowed. */
