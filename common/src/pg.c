@@ -278,6 +278,36 @@ arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last)
     return e;
 }
 
+arr_err arr_pg_array_open(arr_buf *a)
+{
+    arr_buf_reset(a);
+    return arr_buf_append(a, "{", 1);
+}
+
+arr_err arr_pg_array_add(arr_buf *a, const char *v)
+{
+    arr_err e = a->len > 1 ? arr_buf_append(a, ",", 1) : ARR_OK;
+    if (!v)
+        return e ? e : arr_buf_append(a, "NULL", 4);
+    if (!e)
+        e = arr_buf_append(a, "\"", 1);
+    while (!e && *v) {
+        size_t run = strcspn(v, "\"\\");
+        e = arr_buf_append(a, v, run);
+        v += run;
+        if (!e && *v) {
+            char esc[2] = {'\\', *v++};
+            e = arr_buf_append(a, esc, 2);
+        }
+    }
+    return e ? e : arr_buf_append(a, "\"", 1);
+}
+
+arr_err arr_pg_array_close(arr_buf *a)
+{
+    return arr_buf_append(a, "}", 1);
+}
+
 arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen)
 {
     size_t j = 0;

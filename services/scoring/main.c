@@ -1,33 +1,34 @@
-/* arrears-scoring: scores every account event and picks a strategy, exactly once.
+/* arrears-scoring: decides, for every account and every time something about it changes,
+ * how likely it is to pay, what can be recovered, and the strategy outreach should run.
  *
- * The story: join the consumer group on arrears.accounts; for each account.placed, compute
- * the score and produce score.computed to arrears.scores inside a Kafka transaction that
- * also commits the consumed offset, so a crash never loses or doubles a score; a message
- * that cannot be read goes to arrears.scoring.dlq in the same transaction. After each commit
- * the account's score fields in Redis are refreshed. */
+ * The story: join the consumer group on the account, payment, outreach, reply and clock
+ * topics. Each batch runs inside one Kafka transaction: every event is decoded (one that
+ * cannot be read is dead-lettered in the same transaction), then the batch is scored in one
+ * PostgreSQL transaction (scoring_batch: inbox claims, feature states, scores and their
+ * history), then the scores are produced to arrears.scores and the consumed offsets
+ * committed with them. So a crash at any point ends with every event scored exactly once as
+ * a read_committed consumer sees it. After the commit the scored accounts' cached view in
+ * Redis is refreshed (score, strategy, feature state: no personal data). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "arrears/service.h"
-#include "placeholder.h"
+#include "batch.h"
+#include "engine.h"
 
 #define TOPIC_SCORES "arrears.scores"
-#define BATCH_MAX 200
-
-typedef struct scored {
-    char key[ARR_KEY_MAX];
-    char strategy[32];
-    int probability_bp;
-} scored;
+#define BATCH_MAX 500
 
 typedef struct scoring_ctx {
     arr_svc *svc;
-    scored batch[BATCH_MAX]; /* what the open transaction scored, for the cache */
-    int n;
+    scoring_engine *engine;
+    scoring_batch *batch;
 } scoring_ctx;
 
-static const char *const input_topics[] = {"arrears.accounts", NULL};
+static const char *const input_topics[] = {"arrears.accounts",        "arrears.payments.events",
+                                           "arrears.outreach.events", "arrears.outreach.replies",
+                                           "arrears.clock",           NULL};
 static const arr_svc_spec spec = {
     .name = "scoring",
     .default_http_port = 18082,
@@ -36,14 +37,21 @@ static const arr_svc_spec spec = {
     .transactional = 1,
 };
 
-static arr_err produce_envelope(arr_kafka_txn *txn, const char *topic, const arr_envelope *env)
+static arr_err load_engine(scoring_ctx *ctx, char *why, size_t whylen)
 {
-    char *value = NULL, key[ARR_KEY_MAX], why[256];
-    size_t len;
-    arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
+    const char *model, *table, *experiments;
+    arr_config *cfg = ctx->svc->cfg;
+    arr_err e =
+        arr_config_str(cfg, "ARR_SCORING_MODEL", ARR_DEPLOY_DIR "/models/scorecard-default-1.json",
+                       &model, why, whylen);
     if (!e)
-        e = arr_kafka_txn_produce(txn, topic, key, strlen(key), value, len);
-    free(value);
+        e = arr_config_str(cfg, "ARR_SCORING_STRATEGY", ARR_DEPLOY_DIR "/strategy/default-1.json",
+                           &table, why, whylen);
+    if (!e)
+        e = arr_config_str(cfg, "ARR_SCORING_EXPERIMENTS",
+                           ARR_DEPLOY_DIR "/scoring/experiments.json", &experiments, why, whylen);
+    if (!e)
+        e = scoring_engine_load(model, table, experiments, &ctx->engine, why, whylen);
     return e;
 }
 
@@ -65,34 +73,7 @@ static arr_err dead_letter(scoring_ctx *ctx, const arr_kafka_msg *in, arr_kafka_
     return e;
 }
 
-static arr_err score_placed(scoring_ctx *ctx, const arr_envelope *env, arr_kafka_txn *txn,
-                            char *why, size_t whylen)
-{
-    scoring_input in;
-    arr_err e = scoring_input_from_payload(env->payload, &in, why, whylen);
-    if (e)
-        return e;
-    scoring_result r;
-    scoring_placeholder(&in, &r);
-    arr_envelope out;
-    /* Derived id: scoring the same input with the same model always gives the same id. */
-    e = arr_svc_derive(ctx->svc, &out, env, "score.computed",
-                       "score.computed/" SCORING_PLACEHOLDER_MODEL,
-                       scoring_result_payload(&r, in.currency));
-    if (e)
-        return e;
-    out.event_time_ms = env->event_time_ms;
-    e = produce_envelope(txn, TOPIC_SCORES, &out);
-    if (!e && ctx->n < BATCH_MAX) {
-        scored *sc = &ctx->batch[ctx->n++];
-        arr_envelope_key(env, sc->key, sizeof(sc->key));
-        snprintf(sc->strategy, sizeof(sc->strategy), "%s", r.strategy);
-        sc->probability_bp = r.probability_bp;
-    }
-    arr_envelope_clear(&out);
-    return e;
-}
-
+/* Per message, inside the transaction: decoded and kept for the batch's work. */
 static arr_err transform(void *opaque, const arr_kafka_msg *in, arr_kafka_txn *txn)
 {
     scoring_ctx *ctx = opaque;
@@ -105,14 +86,42 @@ static arr_err transform(void *opaque, const arr_kafka_msg *in, arr_kafka_txn *t
         snprintf(reason, sizeof(reason), "envelope: %s", why);
         return dead_letter(ctx, in, txn, reason);
     }
-    if (strcmp(env.event_type, "account.placed") == 0) {
-        e = score_placed(ctx, &env, txn, why, sizeof(why));
-        if (e == ARR_EINVAL) {
-            snprintf(reason, sizeof(reason), "payload: %s", why);
-            e = dead_letter(ctx, in, txn, reason);
-        }
-    }
+    e = scoring_batch_add(ctx->batch, &env, in);
     arr_envelope_clear(&env);
+    return e;
+}
+
+static arr_err produce_lines(arr_kafka_txn *txn, const char *topic, const arr_buf *lines)
+{
+    const char *l = lines->data, *end = lines->data + lines->len;
+    arr_err e = ARR_OK;
+    while (!e && l && l < end) {
+        const char *tab = memchr(l, '\t', (size_t)(end - l));
+        const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
+        if (!nl)
+            return ARR_EFATAL;
+        e = arr_kafka_txn_produce(txn, topic, l, (size_t)(tab - l), tab + 1,
+                                  (size_t)(nl - tab - 1));
+        l = nl + 1;
+    }
+    return e;
+}
+
+/* Once per batch, still inside the transaction: the database work, then the outputs. */
+static arr_err score_batch(void *opaque, arr_kafka_txn *txn, char *why, size_t whylen)
+{
+    scoring_ctx *ctx = opaque;
+    arr_svc *s = ctx->svc;
+    arr_err e = scoring_batch_run(ctx->batch, s->pg, ctx->engine, &s->who,
+                                  arr_clock_now_ms(&s->clock), why, whylen);
+    int n = 0, dead = 0;
+    if (!e)
+        e = produce_lines(txn, TOPIC_SCORES, scoring_batch_messages(ctx->batch, &n));
+    if (!e)
+        e = produce_lines(txn, spec.dead_letter_topic,
+                          scoring_batch_dead_letters(ctx->batch, &dead));
+    if (!e && dead)
+        arr_metric_add(s->m_dead, dead);
     return e;
 }
 
@@ -120,32 +129,43 @@ static arr_err transform(void *opaque, const arr_kafka_msg *in, arr_kafka_txn *t
 static void cache_scores(scoring_ctx *ctx)
 {
     arr_svc *s = ctx->svc;
-    for (int i = 0; i < ctx->n; i++) {
+    int n = 0;
+    const scoring_scored *sc = scoring_batch_scored(ctx->batch, &n);
+    for (int i = 0; sc && i < n; i++) {
         char key[ARR_KEY_MAX + 16], p[16];
-        snprintf(key, sizeof(key), "arr:acct:%s", ctx->batch[i].key);
-        snprintf(p, sizeof(p), "%d", ctx->batch[i].probability_bp);
-        const char *argv[] = {"HSET", key, "score_bp", p, "strategy", ctx->batch[i].strategy};
-        arr_redis_append(s->redis, 6, argv, NULL);
+        snprintf(key, sizeof(key), "arr:acct:%s", sc[i].key);
+        snprintf(p, sizeof(p), "%d", sc[i].probability_bp);
+        const char *argv[] = {"HSET",           key,          "score_bp",    p,          "strategy",
+                              sc[i].strategy,   "segment",    sc[i].segment, "arm",      sc[i].arm,
+                              "scoring_status", sc[i].status, "features",    sc[i].state};
+        arr_redis_append(s->redis, 14, argv, NULL);
     }
     char why[256];
-    if (ctx->n && arr_redis_flush(s->redis, why, sizeof(why)) != ARR_OK)
+    if (n && arr_redis_flush(s->redis, why, sizeof(why)) != ARR_OK)
         arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
-    ctx->n = 0;
+    arr_metric_add(s->m_published, n);
 }
 
 int main(int argc, char **argv)
 {
     arr_svc svc;
-    arr_err e = arr_svc_open(&svc, &spec, argc, argv);
     scoring_ctx ctx = {.svc = &svc};
+    char why[512] = "";
+    arr_err e = arr_svc_open(&svc, &spec, argc, argv);
+    if (!e && (e = load_engine(&ctx, why, sizeof(why))) != ARR_OK)
+        arr_svc_failed(&svc, e, "cannot load the model or the strategy table", why);
+    if (!e)
+        e = scoring_batch_new(&ctx.batch);
+    if (!e && (e = scoring_batch_prepare(svc.pg, why, sizeof(why))) != ARR_OK)
+        arr_svc_failed(&svc, e, "cannot prepare statements", why);
+    if (!e)
+        arr_log_info(&svc.log, "scoring with", "model", scoring_engine_model_id(ctx.engine), NULL);
     while (!e && arr_svc_running(&svc)) {
         int processed = 0;
-        char why[512];
-        ctx.n = 0;
-        arr_err step = arr_kafka_txn_process(svc.txn, BATCH_MAX, 500, transform, &ctx, &processed,
-                                             why, sizeof(why));
+        scoring_batch_reset(ctx.batch);
+        arr_err step = arr_kafka_txn_process_batch(svc.txn, BATCH_MAX, 500, transform, score_batch,
+                                                   &ctx, &processed, why, sizeof(why));
         if (!step) {
-            arr_metric_add(svc.m_published, ctx.n); /* counted once committed */
             cache_scores(&ctx);
         } else if (step != ARR_ETIMEOUT) {
             if (arr_svc_failed(&svc, step, "transaction failed", why))
@@ -154,6 +174,8 @@ int main(int argc, char **argv)
                 sleep(1);
         }
     }
+    scoring_batch_free(ctx.batch);
+    scoring_engine_free(ctx.engine);
     arr_svc_close(&svc);
     return e && e != ARR_ESHUTDOWN ? 1 : 0;
 }

@@ -48,6 +48,11 @@ arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen);
 arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last);
 /* Escapes one field for COPY text format (backslash, tab, newline, carriage return). */
 arr_err arr_pg_copy_escape(const char *in, char *out, size_t outlen);
+/* Array literals for one-statement batches (unnest($1::text[], ...)): open with "{", add
+ * elements (v NULL: NULL; quoted and escaped, so any text goes), close with "}". */
+arr_err arr_pg_array_open(arr_buf *a);
+arr_err arr_pg_array_add(arr_buf *a, const char *v);
+arr_err arr_pg_array_close(arr_buf *a);
 
 arr_err arr_pg_ping(arr_pg *pg, char *errbuf, size_t errlen);
 
