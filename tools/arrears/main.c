@@ -18,7 +18,9 @@ static void usage(FILE *to)
             "  status           the stack, topics, consumer-group lag, schema version\n"
             "  ingest accounts  stream a billing export (CSV, JSON Lines) into the system\n"
             "  sample accounts  publish synthetic account submissions to ingest\n"
-            "  sample payment   publish one payment to reconciliation\n\n"
+            "  sample payment   publish one payment to reconciliation\n"
+            "  model train      fit a scorecard on the score history, gated on the current one\n"
+            "  model evaluate   measure a model file on the score history\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
@@ -27,6 +29,9 @@ static void usage(FILE *to)
             "Each command takes --help.\n",
             ARR_SOURCE_DIR, ARR_SOURCE_DIR);
 }
+
+/* tools/arrears/model.c */
+int cli_model(cli_ctx *c, int argc, char **argv);
 
 int cli_wants_help(int argc, char **argv)
 {
@@ -91,7 +96,8 @@ int main(int argc, char **argv)
                     {"db", cli_db},
                     {"status", cli_status},
                     {"sample", cli_sample},
-                    {"ingest", cli_ingest}};
+                    {"ingest", cli_ingest},
+                    {"model", cli_model}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
