@@ -193,11 +193,12 @@ static arr_err open_clients(arr_svc *s, char *why, size_t whylen)
     if (!e)
         e = arr_kafka_producer_new(s->brokers, client_id, NULL, &s->producer, why, whylen);
     if (!e)
-        e = arr_kafka_consumer_new(s->brokers, s->group_id, client_id, s->spec->topics, NULL,
+        e = arr_kafka_consumer_new(s->brokers, s->group_id, client_id, s->consumed, NULL,
                                    &s->consumer, why, whylen);
     if (!e && s->spec->transactional) {
-        char txn_id[ARR_NAME_MAX + 32];
-        snprintf(txn_id, sizeof(txn_id), "arrears-%s-%s", s->spec->name, s->instance);
+        char txn_id[ARR_NAME_MAX * 2 + 112];
+        snprintf(txn_id, sizeof(txn_id), "%sarrears-%s-%s", s->topic_prefix, s->spec->name,
+                 s->instance);
         e = arr_kafka_txn_new(s->consumer, s->brokers, txn_id, &s->txn, why, whylen);
     }
     return e;
@@ -221,7 +222,14 @@ arr_err arr_svc_open(arr_svc *s, const arr_svc_spec *spec, int argc, char **argv
         e = load_settings(s, instance, why, sizeof(why));
     if (!e) {
         s->log.instance = s->instance;
-        snprintf(s->group_id, sizeof(s->group_id), "arrears-%s", spec->name);
+        const char *prefix = "";
+        e = arr_config_str(s->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
+        snprintf(s->topic_prefix, sizeof(s->topic_prefix), "%s", prefix);
+        snprintf(s->group_id, sizeof(s->group_id), "%sarrears-%s", prefix, spec->name);
+        int n = 0;
+        for (; spec->topics && spec->topics[n] && n < ARR_SVC_TOPICS_MAX - 1; n++)
+            s->consumed[n] = arr_svc_topic(s, spec->topics[n]);
+        s->consumed[n] = NULL;
         s->who = (arr_producer_id){spec->name, ARR_VERSION, s->instance};
         e = open_metrics(s);
     }
@@ -292,8 +300,23 @@ arr_err arr_svc_derive(arr_svc *s, arr_envelope *out, const arr_envelope *cause,
                                s->who.version, s->who.instance, arr_clock_now_ms(&s->clock));
 }
 
+const char *arr_svc_topic(arr_svc *s, const char *topic)
+{
+    char name[160];
+    snprintf(name, sizeof(name), "%s%s", s->topic_prefix, topic);
+    for (int i = 0; i < s->n_topics; i++) {
+        if (strcmp(s->topics[i], name) == 0)
+            return s->topics[i];
+    }
+    if (s->n_topics == ARR_SVC_TOPICS_MAX)
+        return topic; /* a programming error: more topics than any service has */
+    memcpy(s->topics[s->n_topics], name, sizeof(name));
+    return s->topics[s->n_topics++];
+}
+
 arr_err arr_svc_emit(arr_svc *s, const char *topic, const arr_envelope *env)
 {
+    topic = arr_svc_topic(s, topic);
     char *value = NULL, key[ARR_KEY_MAX], why[256];
     size_t len;
     arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
@@ -359,8 +382,8 @@ static arr_err dead_letter(arr_svc *s, const arr_svc_handler *h, const arr_kafka
         e = arr_inbox_claim(s->pg, s->spec->name, id, msg->topic, msg->partition, msg->offset,
                             &fresh, why, whylen);
     if (!e && fresh)
-        e = arr_outbox_add(s->pg, s->spec->name, s->spec->dead_letter_topic, key, value, why,
-                           whylen);
+        e = arr_outbox_add(s->pg, s->spec->name, arr_svc_topic(s, s->spec->dead_letter_topic), key,
+                           value, why, whylen);
     if (!e && fresh && h->rejected)
         e = h->rejected(h->opaque, s, msg, reason);
     free(value);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arrears/outbatch.h"
 #include "arrears/service.h"
 #include "batch.h"
 #include "engine.h"
@@ -24,6 +25,7 @@ typedef struct scoring_ctx {
     arr_svc *svc;
     scoring_engine *engine;
     scoring_batch *batch;
+    arr_kafka_msg in[BATCH_MAX]; /* the batch's messages, without transactions */
 } scoring_ctx;
 
 static const char *const input_topics[] = {"arrears.accounts",        "arrears.payments.events",
@@ -35,6 +37,15 @@ static const arr_svc_spec spec = {
     .topics = input_topics,
     .dead_letter_topic = "arrears.scoring.dlq",
     .transactional = 1,
+};
+/* ARR_SCORING_TRANSACTIONS=0, for measuring what transactions cost: the idempotent producer
+ * and offsets committed after the outputs are acknowledged, so at least once (a crash may
+ * produce a batch's stored scores a second time, with the same event ids). */
+static const arr_svc_spec spec_plain = {
+    .name = "scoring",
+    .default_http_port = 18082,
+    .topics = input_topics,
+    .dead_letter_topic = "arrears.scoring.dlq",
 };
 
 static arr_err load_engine(scoring_ctx *ctx, char *why, size_t whylen)
@@ -64,7 +75,8 @@ static arr_err dead_letter(scoring_ctx *ctx, const arr_kafka_msg *in, arr_kafka_
     arr_err e = arr_deadletter_build(in, reason, &s->who, arr_clock_now_ms(&s->clock), &value, &len,
                                      key, id);
     if (!e)
-        e = arr_kafka_txn_produce(txn, spec.dead_letter_topic, key, strlen(key), value, len);
+        e = arr_kafka_txn_produce(txn, arr_svc_topic(s, spec.dead_letter_topic), key, strlen(key),
+                                  value, len);
     free(value);
     if (!e) {
         arr_metric_add(s->m_dead, 1);
@@ -116,12 +128,63 @@ static arr_err score_batch(void *opaque, arr_kafka_txn *txn, char *why, size_t w
                                   arr_clock_now_ms(&s->clock), why, whylen);
     int n = 0, dead = 0;
     if (!e)
-        e = produce_lines(txn, TOPIC_SCORES, scoring_batch_messages(ctx->batch, &n));
+        e = produce_lines(txn, arr_svc_topic(s, TOPIC_SCORES),
+                          scoring_batch_messages(ctx->batch, &n));
     if (!e)
-        e = produce_lines(txn, spec.dead_letter_topic,
+        e = produce_lines(txn, arr_svc_topic(s, spec.dead_letter_topic),
                           scoring_batch_dead_letters(ctx->batch, &dead));
     if (!e && dead)
         arr_metric_add(s->m_dead, dead);
+    return e;
+}
+
+static arr_err produce_plain(arr_svc *s, const char *topic, const arr_buf *lines, char *why,
+                             size_t whylen)
+{
+    return lines->len
+               ? arr_outbatch_produce(s->producer, topic, lines->data, lines->len, why, whylen)
+               : ARR_OK;
+}
+
+/* One batch without a transaction: poll, score, produce, wait for the acknowledgements, then
+ * commit the offsets. */
+static arr_err plain_step(scoring_ctx *ctx, char *why, size_t whylen)
+{
+    arr_svc *s = ctx->svc;
+    int n = 0;
+    while (n < BATCH_MAX &&
+           arr_kafka_consumer_poll(s->consumer, n ? 0 : 500, &ctx->in[n], why, whylen) == ARR_OK)
+        n++;
+    if (!n)
+        return ARR_ETIMEOUT;
+    arr_err e = ARR_OK;
+    for (int i = 0; !e && i < n; i++) {
+        arr_metric_add(s->m_consumed, 1);
+        arr_envelope env;
+        arr_envelope_init(&env);
+        if (arr_envelope_decode(ctx->in[i].value, ctx->in[i].value_len, &env, why, whylen) ==
+            ARR_OK)
+            e = scoring_batch_add(ctx->batch, &env, &ctx->in[i]);
+        arr_envelope_clear(&env); /* undecodable: left to the transactional path's dead letters */
+    }
+    int k = 0;
+    if (!e)
+        e = scoring_batch_run(ctx->batch, s->pg, ctx->engine, &s->who, arr_clock_now_ms(&s->clock),
+                              why, whylen);
+    if (!e)
+        e = produce_plain(s, arr_svc_topic(s, TOPIC_SCORES), scoring_batch_messages(ctx->batch, &k),
+                          why, whylen);
+    if (!e)
+        e = produce_plain(s, arr_svc_topic(s, spec.dead_letter_topic),
+                          scoring_batch_dead_letters(ctx->batch, &k), why, whylen);
+    if (!e)
+        e = arr_kafka_producer_flush(s->producer, 60000, why, whylen);
+    if (!e)
+        e = arr_kafka_consumer_commit_msgs(s->consumer, ctx->in, n, why, whylen);
+    if (e && arr_kafka_consumer_rewind(s->consumer, why, whylen) != ARR_OK)
+        e = ARR_EFATAL;
+    for (int i = 0; i < n; i++)
+        arr_kafka_msg_release(&ctx->in[i]);
     return e;
 }
 
@@ -151,7 +214,9 @@ int main(int argc, char **argv)
     arr_svc svc;
     scoring_ctx ctx = {.svc = &svc};
     char why[512] = "";
-    arr_err e = arr_svc_open(&svc, &spec, argc, argv);
+    const char *tx = getenv("ARR_SCORING_TRANSACTIONS");
+    int transactions = !tx || strcmp(tx, "0") != 0;
+    arr_err e = arr_svc_open(&svc, transactions ? &spec : &spec_plain, argc, argv);
     if (!e && (e = load_engine(&ctx, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot load the model or the strategy table", why);
     if (!e)
@@ -163,8 +228,10 @@ int main(int argc, char **argv)
     while (!e && arr_svc_running(&svc)) {
         int processed = 0;
         scoring_batch_reset(ctx.batch);
-        arr_err step = arr_kafka_txn_process_batch(svc.txn, BATCH_MAX, 500, transform, score_batch,
-                                                   &ctx, &processed, why, sizeof(why));
+        arr_err step = transactions ? arr_kafka_txn_process_batch(svc.txn, BATCH_MAX, 500,
+                                                                  transform, score_batch, &ctx,
+                                                                  &processed, why, sizeof(why))
+                                    : plain_step(&ctx, why, sizeof(why));
         if (!step) {
             cache_scores(&ctx);
         } else if (step != ARR_ETIMEOUT) {

@@ -20,7 +20,8 @@ static void usage(FILE *to)
             "  sample accounts  publish synthetic account submissions to ingest\n"
             "  sample payment   publish one payment to reconciliation\n"
             "  model train      fit a scorecard on the score history, gated on the current one\n"
-            "  model evaluate   measure a model file on the score history\n\n"
+            "  model evaluate   measure a model file on the score history\n"
+            "  clock tick       a collection day begins: daily re-scoring\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
@@ -30,8 +31,6 @@ static void usage(FILE *to)
             ARR_SOURCE_DIR, ARR_SOURCE_DIR);
 }
 
-/* tools/arrears/model.c */
-int cli_model(cli_ctx *c, int argc, char **argv);
 
 int cli_wants_help(int argc, char **argv)
 {
@@ -97,7 +96,8 @@ int main(int argc, char **argv)
                     {"status", cli_status},
                     {"sample", cli_sample},
                     {"ingest", cli_ingest},
-                    {"model", cli_model}};
+                    {"model", cli_model},
+                    {"clock", cli_clock}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;

@@ -305,6 +305,18 @@ int cli_topics(cli_ctx *c, int argc, char **argv)
         fprintf(stderr, "arrears topics: %s: %s\n", c->catalog_path, why);
         return 1;
     }
+    /* A namespace (tests, benchmarks): the whole catalogue under ARR_TOPIC_PREFIX. */
+    const char *prefix = "";
+    arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
+    for (size_t i = 0; prefix[0] && i < cat->n_topics; i++) {
+        size_t n = strlen(prefix) + strlen(cat->topics[i].name) + 1;
+        char *name = malloc(n);
+        if (!name)
+            break;
+        snprintf(name, n, "%s%s", prefix, cat->topics[i].name);
+        free(cat->topics[i].name);
+        cat->topics[i].name = name;
+    }
     rd_kafka_t *rk = admin_client(c->brokers, why, sizeof(why));
     int rc = 1;
     if (!rk)

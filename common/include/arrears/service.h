@@ -47,10 +47,12 @@ typedef struct arr_svc_spec {
     arr_err (*routes)(arr_svc *s, char *why, size_t whylen);
 } arr_svc_spec;
 
+#define ARR_SVC_TOPICS_MAX 16
+
 struct arr_svc {
     const arr_svc_spec *spec; /* borrowed, static */
     char instance[ARR_NAME_MAX + 1];
-    char group_id[ARR_NAME_MAX + 16];
+    char group_id[ARR_NAME_MAX + 96];
     arr_producer_id who;
     arr_config *cfg;
     arr_log log;
@@ -76,8 +78,17 @@ struct arr_svc {
     void *ext;                   /* the service's own state behind its routes */
     void (*ext_free)(void *ext); /* called by arr_svc_close once HTTP has stopped */
     arr_metric *m_consumed, *m_published, *m_dead, *m_errors, *m_duplicates, *m_assigned;
+    /* ARR_TOPIC_PREFIX: a namespace for every topic, consumer group and transactional id of
+     * the service (tests and benchmarks run in their own); "" in production. */
+    char topic_prefix[64];
+    char topics[ARR_SVC_TOPICS_MAX][160]; /* the prefixed names handed out so far */
+    const char *consumed[ARR_SVC_TOPICS_MAX + 1];
+    int n_topics;
 };
 
+/* The name of topic in this service's namespace (ARR_TOPIC_PREFIX + topic): stable for the
+ * life of s. Every topic a service produces to goes through it (arr_svc_emit does it). */
+const char *arr_svc_topic(arr_svc *s, const char *topic);
 /* Parses argv (--config FILE, --instance NAME, --help), loads configuration, connects to
  * everything and starts the HTTP endpoint. On --help prints usage and returns ARR_ESHUTDOWN.
  * On failure logs the reason and returns its error; arr_svc_close is still safe. */
