@@ -27,20 +27,31 @@ run() {
   ARR_TOPIC_PREFIX=$ns "$bin/arrears" topics apply >/dev/null
   ARR_TOPIC_ACCOUNTS="${ns}arrears.accounts" "$bin/arrears" ingest accounts "$file" --tenant "$tenant" \
     --mapping deploy/mappings/gen-portfolio.csv.json --as-of 2026-11-01 >/dev/null 2>&1
-  local want t0 t1 pid
+  local want t0 t1 pid port=$((28700 + RANDOM % 90))
   want=$(q "select accepted from ingest.imports where tenant = '$tenant'")
-  t0=$(now)
-  ARR_TOPIC_PREFIX=$ns ARR_SCORING_TRANSACTIONS=$2 ARR_INSTANCE="bench-$1" ARR_HTTP_PORT=28799 \
+  ARR_TOPIC_PREFIX=$ns ARR_SCORING_TRANSACTIONS=$2 ARR_INSTANCE="bench-$1" ARR_HTTP_PORT=$port \
     /usr/bin/time -f '%M' -o "var/bench/rss-$1.txt" "$bin/arrears-scoring" >"var/bench/scoring-$1.log" 2>&1 &
   pid=$!
-  until (($(q "select count(*) from scoring.scores where tenant = '$tenant'") >= want)); do sleep 0.2; done
-  until (($(count "${ns}arrears.scores") >= want)); do sleep 0.2; done
+  # The clock starts with the first event consumed: joining the group is not scoring.
+  consumed() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "arrears_events_consumed_total" { print $2 }'; }
+  until [[ $(consumed) =~ ^[1-9] ]]; do
+    kill -0 "$pid" 2>/dev/null || { echo "bench: the scoring replica died: var/bench/scoring-$1.log" >&2; return 1; }
+    sleep 0.05
+  done
+  t0=$(now)
+  until (($(q "select count(*) from scoring.scores where tenant = '$tenant'") >= want)); do
+    kill -0 "$pid" 2>/dev/null || { echo "bench: the scoring replica died: var/bench/scoring-$1.log" >&2; return 1; }
+    sleep 0.1
+  done
+  until (($(count "${ns}arrears.scores") >= want)); do sleep 0.1; done
   t1=$(now)
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  pkill -TERM -P "$pid"; wait "$pid" 2>/dev/null
   echo "$(secs "$t0" "$t1") $(tail -n 1 "var/bench/rss-$1.txt") $want $ns"
 }
-read -r on_s on_rss n on_ns < <(run txn 1)
-read -r off_s off_rss _ _ < <(run plain 0)
+run txn 1 >var/bench/run-txn.txt || exit 1
+run plain 0 >var/bench/run-plain.txt || exit 1
+read -r on_s on_rss n on_ns <var/bench/run-txn.txt
+read -r off_s off_rss _ _ <var/bench/run-plain.txt
 on_rate=$(rate "$n" "$on_s")
 off_rate=$(rate "$n" "$off_s")
 
