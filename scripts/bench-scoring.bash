@@ -16,7 +16,7 @@ cleanup_ns() {
   done
   ((started)) && scripts/stack down >/dev/null
 }
-trap cleanup_ns EXIT
+trap 'pkill -TERM -f "arrears-scoring" -P $$ 2>/dev/null; cleanup_ns' EXIT
 count() { kcat -b "$ARR_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed -f '.\n' 2>/dev/null | wc -l; }
 
 # run NAME TRANSACTIONS: ingests the export into a new namespace (not timed), then times one
@@ -73,6 +73,7 @@ printf '%-52s %12s %10s\n' "ceiling: kcat consume | kcat produce" "$kcat_rate" "
 printf '%-52s %12s\n' "transactions on, ratio to the ceiling" "$(ratio "$on_rate" "$kcat_rate")"
 printf '%-52s %12s\n' "transactions on / off" "$(ratio "$on_rate" "$off_rate")"
 printf '%-52s %9s MiB\n' "peak resident memory of the replica" "$((on_rss / 1024))"
+echo "one account's decision, in memory: $("$bin/bench-scorecard" deploy 1000000)"
 out=var/bench/scoring-$stamp.json
 cat >"$out" <<JSON
 {"bench": "scoring", "accounts": $n, "date": "$(date -u +%FT%TZ)", "cores": $(nproc),

@@ -73,6 +73,17 @@ check "every score carries model, table, arm and reasons" \
 check "the feature state is cached in Redis, without personal data" \
   test "$(redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" hget "arr:acct:$t1/$(awk -F'\t' -v t="$t1" '$1 == t { print $2; exit }' "$E2E_TMP/scores1.txt")" features | cut -c1-3)" = "v1|"
 
+# Redis is a cache: dropped, it is rebuilt from PostgreSQL, the same as it was.
+some=$(awk -F'\t' -v t="$t1" '$1 == t { print $2; exit }' "$E2E_TMP/scores1.txt")
+rcli() { redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" "$@"; }
+view() { rcli hmget "arr:acct:$t1/$some" features score_bp strategy arm | tr '\n' ' '; }
+before=$(view)
+rcli --scan --pattern "arr:acct:$t1/*" | xargs -r -n 500 redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" del >/dev/null
+check "the cache is gone" test "$(rcli exists "arr:acct:$t1/$some")" = 0
+"$cli" cache rebuild --tenant "$t1" >"$E2E_TMP/rebuild.out" 2>&1
+check "arrears cache rebuild restores every account of the tenant" grep -q "^cache: $acc account" "$E2E_TMP/rebuild.out"
+check "as it was ($before)" test "$(view)" = "$before"
+
 # The same export under another tenant: the same accounts, scored again, score the same.
 "$cli" ingest accounts "$file" --tenant "$t2" --mapping "$ARR_SOURCE_DIR/deploy/mappings/gen-portfolio.csv.json" \
   --as-of 2026-11-01 >"$E2E_TMP/ingest2.out" 2>&1

@@ -21,7 +21,8 @@ static void usage(FILE *to)
             "  sample payment   publish one payment to reconciliation\n"
             "  model train      fit a scorecard on the score history, gated on the current one\n"
             "  model evaluate   measure a model file on the score history\n"
-            "  clock tick       a collection day begins: daily re-scoring\n\n"
+            "  clock tick       a collection day begins: daily re-scoring\n"
+            "  cache rebuild    scoring's cached view in Redis, from PostgreSQL\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
                     {"sample", cli_sample},
                     {"ingest", cli_ingest},
                     {"model", cli_model},
-                    {"clock", cli_clock}};
+                    {"clock", cli_clock},
+                    {"cache", cli_cache}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
