@@ -22,13 +22,14 @@ static void usage(FILE *to)
                 "           (in ARR_TOPIC_PREFIX's namespace when set)\n");
 }
 
+/* The id derives from the topic (namespace included), the day and the partition. */
 static arr_err tick(rd_kafka_t *rk, const char *topic, const char *day, int partition,
                     int64_t at_ms, char *why, size_t whylen)
 {
     arr_envelope env;
     arr_envelope_init(&env);
-    char name[64];
-    snprintf(name, sizeof(name), "clock/%s/%d", day, partition);
+    char name[256];
+    snprintf(name, sizeof(name), "%s/%s/%d", topic, day, partition);
     arr_err e = arr_uuid_named(CLOCK_TENANT, name, env.event_id);
     snprintf(env.event_type, sizeof(env.event_type), "clock.day_started");
     env.schema_version = 1;
