@@ -44,6 +44,14 @@ arr_err arr_buf_append(arr_buf *b, const void *data, size_t len)
     return ARR_OK;
 }
 
+void arr_buf_truncate(arr_buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 arr_err arr_buf_appendf(arr_buf *b, const char *fmt, ...)
 {
     va_list ap;

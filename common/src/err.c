@@ -78,3 +78,14 @@ void arr_errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...)
     vsnprintf(errbuf, errlen, fmt, ap);
     va_end(ap);
 }
+
+arr_err arr_errbuf_fail(arr_err e, char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    if (errbuf && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}

@@ -1,4 +1,5 @@
 #include "arrears/outbatch.h"
+#include "arrears/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,17 +7,6 @@
 
 #define STMT_MAX 96
 #define SQL_MAX 512
-
-static int schema_valid(const char *s)
-{
-    if (!*s || strlen(s) > 32)
-        return 0;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-            return 0;
-    }
-    return 1;
-}
 
 static void stmt_name(char *out, const char *schema, const char *what)
 {
@@ -36,17 +26,14 @@ arr_err arr_outbatch_append(arr_buf *msgs, const char *key, const char *value, s
         e = arr_buf_append(msgs, value, value_len);
     if (!e)
         e = arr_buf_append(msgs, "\n", 1);
-    if (e) {
-        msgs->len = start;
-        if (msgs->data)
-            msgs->data[start] = '\0';
-    }
+    if (e)
+        arr_buf_truncate(msgs, start);
     return e;
 }
 
 arr_err arr_outbatch_prepare(arr_pg *pg, const char *schema, char *errbuf, size_t errlen)
 {
-    if (!schema_valid(schema)) {
+    if (!arr_outbox_schema_valid(schema)) {
         arr_errbuf_set(errbuf, errlen, "outbatch: bad schema name '%s'", schema);
         return ARR_EINVAL;
     }
@@ -117,25 +104,37 @@ arr_err arr_outbatch_store(arr_pg *pg, const char *schema, const char *topic, in
     return e;
 }
 
+int arr_outbatch_next(const char **p, const char *end, const char **key, size_t *key_len,
+                      const char **value, size_t *value_len)
+{
+    if (!*p || *p >= end)
+        return 0;
+    const char *tab = memchr(*p, '\t', (size_t)(end - *p));
+    const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
+    if (!nl)
+        return -1;
+    *key = *p;
+    *key_len = (size_t)(tab - *p);
+    *value = tab + 1;
+    *value_len = (size_t)(nl - tab - 1);
+    *p = nl + 1;
+    return 1;
+}
+
 arr_err arr_outbatch_produce(arr_kafka_producer *p, const char *topic, const char *msgs, size_t len,
                              char *errbuf, size_t errlen)
 {
-    const char *end = msgs + len;
-    while (msgs < end) {
-        const char *tab = memchr(msgs, '\t', (size_t)(end - msgs));
-        const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-        if (!nl) {
-            arr_errbuf_set(errbuf, errlen, "outbatch: malformed batch (a line without its key)");
-            return ARR_EFATAL;
-        }
-        arr_err e = arr_kafka_produce(p, topic, msgs, (size_t)(tab - msgs), tab + 1,
-                                      (size_t)(nl - tab - 1));
-        if (e) {
-            arr_errbuf_set(errbuf, errlen, "outbatch: produce to %s failed", topic);
-            return e;
-        }
-        msgs = nl + 1;
+    const char *at = msgs, *key, *value;
+    size_t key_len, value_len;
+    int more;
+    while ((more = arr_outbatch_next(&at, msgs + len, &key, &key_len, &value, &value_len)) == 1) {
+        arr_err e = arr_kafka_produce(p, topic, key, key_len, value, value_len);
+        if (e)
+            return arr_errbuf_fail(e, errbuf, errlen, "outbatch: produce to %s failed", topic);
     }
+    if (more < 0)
+        return arr_errbuf_fail(ARR_EFATAL, errbuf, errlen,
+                               "outbatch: malformed batch (a line without its key)");
     return ARR_OK;
 }
 

@@ -8,7 +8,7 @@
 #define STMT_MAX 96
 #define SQL_MAX 512
 
-static int schema_valid(const char *s)
+int arr_outbox_schema_valid(const char *s)
 {
     if (!*s || strlen(s) > 32)
         return 0;
@@ -26,7 +26,7 @@ static void stmt_name(char *out, const char *schema, const char *what)
 
 arr_err arr_outbox_prepare(arr_pg *pg, const char *schema, char *errbuf, size_t errlen)
 {
-    if (!schema_valid(schema)) {
+    if (!arr_outbox_schema_valid(schema)) {
         arr_errbuf_set(errbuf, errlen, "outbox: bad schema name '%s'", schema);
         return ARR_EINVAL;
     }

@@ -237,6 +237,25 @@ arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen)
     return e;
 }
 
+arr_err arr_pg_copy_buf(arr_pg *pg, const char *copy_sql, const char *data, size_t len, long *rows,
+                        char *errbuf, size_t errlen)
+{
+    long n = 0;
+    if (rows)
+        *rows = 0;
+    if (!len)
+        return ARR_OK;
+    arr_err e = arr_pg_copy_begin(pg, copy_sql, errbuf, errlen);
+    if (e)
+        return e;
+    e = arr_pg_copy_put(pg, data, len, errbuf, errlen);
+    char endwhy[256];
+    arr_err end = arr_pg_copy_end(pg, &n, e ? endwhy : errbuf, e ? sizeof(endwhy) : errlen);
+    if (rows)
+        *rows = n;
+    return e ? e : end;
+}
+
 /* COPY text format's escape of one character, or NULL when it goes as it is. */
 static const char *copy_escape_of(char c)
 {

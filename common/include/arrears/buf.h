@@ -18,6 +18,8 @@ void arr_buf_init(arr_buf *b, size_t max);
 arr_err arr_buf_append(arr_buf *b, const void *data, size_t len);
 arr_err arr_buf_appendf(arr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arr_buf_reset(arr_buf *b); /* len = 0, keeps the memory */
+/* Back to len bytes (no longer than now): undoes appends that must not stay. */
+void arr_buf_truncate(arr_buf *b, size_t len);
 /* Hands the memory to the caller (free() it) and leaves the buffer empty. */
 char *arr_buf_steal(arr_buf *b);
 void arr_buf_free(arr_buf *b);

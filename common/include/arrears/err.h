@@ -42,6 +42,9 @@ typedef enum arr_err_class {
 } arr_err_class;
 
 /* Formats a reason into a caller's error buffer (errbuf may be NULL or errlen 0: ignored). */
+/* arr_errbuf_set, then returns e: `return arr_errbuf_fail(ARR_EINVAL, why, len, ...)`. */
+arr_err arr_errbuf_fail(arr_err e, char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void arr_errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

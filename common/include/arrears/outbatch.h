@@ -30,6 +30,10 @@
 /* Appends one message to msgs (owned by the caller). ARR_EINVAL when the key or the value
  * contains a tab or a newline. */
 arr_err arr_outbatch_append(arr_buf *msgs, const char *key, const char *value, size_t value_len);
+/* Reads the message line at *p (before end) and moves *p past it: 1 with key/value set, 0 at
+ * the end, -1 for a line without its tab or newline. Borrows everything. */
+int arr_outbatch_next(const char **p, const char *end, const char **key, size_t *key_len,
+                      const char **value, size_t *value_len);
 /* Prepares the statements on pg for this schema (once per connection). */
 arr_err arr_outbatch_prepare(arr_pg *pg, const char *schema, char *errbuf, size_t errlen);
 /* Takes the session-level advisory lock `owner` without waiting: *got = 0 when another

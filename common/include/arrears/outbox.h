@@ -19,6 +19,8 @@
 #include "arrears/kafka.h"
 #include "arrears/pg.h"
 
+/* 1 when schema is a name the outboxes accept ([a-z_]{1,32}). */
+int arr_outbox_schema_valid(const char *schema);
 /* Prepares the statements on pg for this schema (once per connection). */
 arr_err arr_outbox_prepare(arr_pg *pg, const char *schema, char *errbuf, size_t errlen);
 /* Inside the caller's transaction. Strings are copied by libpq. */

@@ -43,6 +43,10 @@ void arr_pg_rollback(arr_pg *pg); /* best effort, never fails the caller */
 arr_err arr_pg_copy_begin(arr_pg *pg, const char *copy_sql, char *errbuf, size_t errlen);
 arr_err arr_pg_copy_put(arr_pg *pg, const char *data, size_t len, char *errbuf, size_t errlen);
 arr_err arr_pg_copy_end(arr_pg *pg, long *rows, char *errbuf, size_t errlen);
+/* The three at once for rows already gathered in data (len bytes; nothing when 0); the first
+ * error is the one reported. rows may be NULL. */
+arr_err arr_pg_copy_buf(arr_pg *pg, const char *copy_sql, const char *data, size_t len,
+                        long *rows, char *errbuf, size_t errlen);
 /* Appends one field to a COPY text-format buffer: escaped, NULL as \N, then a tab, or a
  * newline when last is set. */
 arr_err arr_pg_copy_field(arr_buf *b, const char *field, int last);
