@@ -6,11 +6,22 @@
 #include "arrears/clock.h"
 #include "validate.h"
 
+arr_err ingest_store_prepare_lock(arr_pg *pg, char *why, size_t whylen)
+{
+    return arr_pg_prepare(pg, "store_lock",
+                          "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))", 1,
+                          why, whylen);
+}
+
+arr_err ingest_store_lock_tenant(arr_pg *pg, const char *tenant, char *why, size_t whylen)
+{
+    const char *params[] = {tenant};
+    return arr_pg_run(pg, "store_lock", 1, params, NULL, why, whylen);
+}
+
 arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen)
 {
-    arr_err e = arr_pg_prepare(pg, "store_lock",
-                               "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))",
-                               1, why, whylen);
+    arr_err e = ingest_store_prepare_lock(pg, why, whylen);
     if (!e)
         e = arr_pg_prepare(pg, "store_get",
                            "SELECT content_hash, payload::text, status, balance_cents"
@@ -38,10 +49,9 @@ arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen)
 static arr_err load(arr_pg *pg, const char *tenant, const ingest_record *r, const char *hash,
                     ingest_store_result *out, char *why, size_t whylen)
 {
-    const char *lock[] = {tenant};
     const char *params[] = {tenant, r->account_id};
     PGresult *res = NULL;
-    arr_err e = arr_pg_run(pg, "store_lock", 1, lock, NULL, why, whylen);
+    arr_err e = ingest_store_lock_tenant(pg, tenant, why, whylen);
     if (!e)
         e = arr_pg_run(pg, "store_get", 2, params, &res, why, whylen);
     if (e)
@@ -65,7 +75,7 @@ static arr_err load(arr_pg *pg, const char *tenant, const ingest_record *r, cons
 }
 
 arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record *r,
-                             const ingest_verdict *v, json_t *payload, const char *hash,
+                             const ingest_verdict *v, const char *payload, const char *hash,
                              const char *placed_event_id, int64_t event_time_ms,
                              ingest_store_result *out, char *why, size_t whylen)
 {
@@ -76,11 +86,9 @@ arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record
     snprintf(bal, sizeof(bal), "%lld", (long long)r->balance_cents);
     snprintf(orig, sizeof(orig), "%lld", (long long)r->original_balance_cents);
     arr_time_format(event_time_ms, at, sizeof(at));
-    char *json = json_dumps(payload, JSON_COMPACT);
     arr_buf warnings;
     arr_buf_init(&warnings, INGEST_PAYLOAD_MAX);
-    if (!json || ingest_warnings_text(v, &warnings) != ARR_OK) {
-        free(json);
+    if (ingest_warnings_text(v, &warnings) != ARR_OK) {
         arr_buf_free(&warnings);
         return ARR_ENOMEM;
     }
@@ -95,11 +103,10 @@ arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record
                             r->debtor_ref,
                             placed_event_id,
                             at,
-                            json,
+                            payload,
                             hash,
                             warnings.len ? warnings.data : NULL};
     e = arr_pg_run(pg, "store_put", 14, params, NULL, why, whylen);
-    free(json);
     arr_buf_free(&warnings);
     return e;
 }

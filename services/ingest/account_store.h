@@ -21,13 +21,20 @@ typedef struct ingest_store_result {
     int64_t before_balance_cents;
 } ingest_store_result;
 
+/* Prepares the statements on pg (once per connection), the tenant's lock among them. */
 arr_err ingest_store_prepare(arr_pg *pg, char *why, size_t whylen);
-/* payload and hash: ingest_record_payload / ingest_record_hash of r; v: its verdict, whose
- * warnings are stored with the account. placed_event_id is kept only when the account is
- * new. Takes the tenant's lock for the transaction, as the batch importer does, so the two
- * never add the same account at once. */
+/* Prepares the tenant's lock alone, for a connection that stores accounts otherwise (the
+ * batch importer). */
+arr_err ingest_store_prepare_lock(arr_pg *pg, char *why, size_t whylen);
+/* Takes the tenant's account lock for the open transaction: whoever stores the tenant's
+ * accounts (this door, the batch importer) takes it first, so two never add the same account
+ * at once. */
+arr_err ingest_store_lock_tenant(arr_pg *pg, const char *tenant, char *why, size_t whylen);
+/* payload and hash: the compact JSON text and the hash ingest_record_payload_text gives for
+ * r; v: its verdict, whose warnings are stored with the account. placed_event_id is kept only
+ * when the account is new. Takes the tenant's lock (ingest_store_lock_tenant). */
 arr_err ingest_store_account(arr_pg *pg, const char *tenant, const ingest_record *r,
-                             const ingest_verdict *v, json_t *payload, const char *hash,
+                             const ingest_verdict *v, const char *payload, const char *hash,
                              const char *placed_event_id, int64_t event_time_ms,
                              ingest_store_result *out, char *why, size_t whylen);
 

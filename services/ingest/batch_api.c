@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "events.h"
 #include "importer.h"
 #include "reader.h"
 
@@ -24,7 +25,8 @@ struct ingest_batch_api {
     arr_redis *redis;
     ingest_mapping *mapping;
     char *record_buf;
-    const char *topic; /* ARR_TOPIC_ACCOUNTS, owned by the service's config */
+    const char *topic; /* ARR_TOPIC_ACCOUNTS, else the service's arrears.accounts (in
+                        * ARR_TOPIC_PREFIX's namespace); owned by the service */
 };
 
 /* "tenant:token,tenant:token" -> table; tokens shorter than 16 characters are refused. */
@@ -239,8 +241,8 @@ arr_err ingest_batch_api_new(arr_svc *s, const char *tokens, ingest_batch_api **
     api->svc = s;
     arr_err e = sodium_init() < 0 ? ARR_EFATAL : parse_tokens(api, tokens, why, whylen);
     if (!e)
-        e = arr_config_str(s->cfg, "ARR_TOPIC_ACCOUNTS", "arrears.accounts", &api->topic, why,
-                           whylen);
+        e = arr_config_str(s->cfg, "ARR_TOPIC_ACCOUNTS", arr_svc_topic(s, INGEST_TOPIC_ACCOUNTS),
+                           &api->topic, why, whylen);
     if (!e)
         e = ingest_mapping_identity(INGEST_JSONL, &api->mapping);
     if (!e)

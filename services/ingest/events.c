@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "arrears/hash.h"
 #include "arrears/uuid.h"
 
 static arr_err derived_id(const ingest_event_ctx *c, const char *account_id, const char *type,
@@ -40,6 +41,8 @@ arr_err ingest_event_line(const ingest_event_ctx *c, const char *account_id, con
     char key[ARR_KEY_MAX], why[256];
     if (!e)
         e = arr_envelope_key(&env, key, sizeof(key));
+    /* "key\tvalue\n" (arr_outbatch's line) by hand: the envelope is encoded straight into
+     * out, where arr_outbatch_append would want it as a string of its own first. */
     size_t start = out->len;
     if (!e)
         e = arr_buf_append(out, key, strlen(key));
@@ -49,19 +52,13 @@ arr_err ingest_event_line(const ingest_event_ctx *c, const char *account_id, con
         e = arr_envelope_encode_text(&env, payload, payload_len, out, why, sizeof(why));
     if (!e)
         e = arr_buf_append(out, "\n", 1);
-    if (e) {
-        out->len = start;
-        if (out->data)
-            out->data[start] = '\0';
-    }
+    if (e)
+        arr_buf_truncate(out, start);
     arr_envelope_clear(&env);
     return e;
 }
 
 int64_t ingest_import_owner(const char *import_id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *c = import_id; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    return (int64_t)h;
+    return (int64_t)arr_hash_fnv1a64(import_id);
 }

@@ -11,6 +11,10 @@
 #include "arrears/envelope.h"
 #include "arrears/err.h"
 
+/* Where account events go, in the namespace of ARR_TOPIC_PREFIX; ARR_TOPIC_ACCOUNTS may name
+ * another topic. */
+#define INGEST_TOPIC_ACCOUNTS "arrears.accounts"
+
 /* What every event of one import shares. Borrowed strings. */
 typedef struct ingest_event_ctx {
     const char *tenant;

@@ -8,14 +8,15 @@
 #include "arrears/buf.h"
 #include "arrears/clock.h"
 #include "arrears/envelope.h"
+#include "arrears/hash.h"
 #include "arrears/outbatch.h"
 #include "arrears/uuid.h"
+#include "account_store.h"
 #include "events.h"
 #include "recover.h"
 #include "validate.h"
 
-#define TOPIC_ACCOUNTS "arrears.accounts"
-#define TOPIC(imp) ((imp)->o.topic ? (imp)->o.topic : TOPIC_ACCOUNTS)
+#define TOPIC(imp) ((imp)->o.topic ? (imp)->o.topic : INGEST_TOPIC_ACCOUNTS)
 #define COPY_MAX ((size_t)512 * 1024 * 1024)
 #define REJECT_TEXT_MAX 4096
 #define COPY_CHUNK ((size_t)256 * 1024)
@@ -78,14 +79,15 @@ typedef struct publisher {
 struct ingest_import {
     ingest_import_opts o;
     char tenant[ARR_TENANT_MAX + 1], source[256], sha256[65], as_of[11];
+    char import_id[37];     /* set once by ingest_import_begin: both threads read it */
     ingest_import_stats st; /* committed figures: written by the writer under mu */
     int64_t event_time_ms;
+    char event_at[ARR_TIME_STRLEN]; /* event_time_ms as text, for every row */
     batch work, fill;
     int batch_rows;
     size_t slots_n; /* a power of two, at least 2 * batch_rows */
     arr_buf copy;
-    arr_buf msgs; /* the batch's events, "key\tvalue" lines (arr_outbatch) */
-    int n_msgs;
+    arr_buf msgs;  /* the batch's events, "key\tvalue" lines (arr_outbatch) */
     int64_t owner; /* advisory-lock key of this import (arr_outbatch_own) */
     int owned;
     ingest_event_ctx ev;      /* what this import's events share */
@@ -97,7 +99,7 @@ struct ingest_import {
         long long line;     /* its last line */
     } unacked[UNACKED_MAX]; /* batches produced, not yet known acknowledged */
     int n_unacked;
-    int commits;  /* batches committed by this run (crash_after_commits) */
+    int commits;          /* batches committed by this run (crash_after_commits) */
     int settling;         /* the first `settling` of them are deleted in the open transaction */
     long long read_live;  /* records read so far, committed or not (reading thread) */
     long long resumed_at; /* copies of st's, fixed at the start, for the reading thread */
@@ -137,7 +139,6 @@ static const struct {
      " closed, warnings, (extract(epoch from event_time) * 1000)::bigint, published_line"
      " FROM ingest.imports WHERE import_id = $1",
      1},
-    {"imp_lock", "SELECT pg_advisory_xact_lock(hashtext('ingest.accounts/' || $1))", 1},
     /* One probe of the primary key per record (LATERAL ... LIMIT 1 keeps the planner from a
      * hash join over the tenant's rows, which a generic plan picked as the tenant grew). Only
      * the account ids go: a first import's probes all miss, and cost little more than
@@ -183,7 +184,6 @@ static const struct {
      " WHERE a.tenant = $1 AND a.account_id = c.account_id"
      " RETURNING a.account_id, a.balance_cents, a.currency",
      3},
-    {"imp_published", "UPDATE ingest.imports SET published_line = $2 WHERE import_id = $1", 2},
     {"imp_done",
      "UPDATE ingest.imports SET status = 'done', finished_at = now() WHERE import_id = $1", 1},
 };
@@ -201,6 +201,8 @@ static arr_err prepare(ingest_import *imp, char *why, size_t whylen)
                            whylen);
     if (!e)
         e = ingest_recover_prepare(imp->o.pg, why, whylen);
+    if (!e)
+        e = ingest_store_prepare_lock(imp->o.pg, why, whylen);
     return e;
 }
 
@@ -208,7 +210,7 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
 {
     char at[ARR_TIME_STRLEN];
     arr_time_format(imp->o.now_ms, at, sizeof(at));
-    const char *open[] = {imp->st.import_id,
+    const char *open[] = {imp->import_id,
                           imp->tenant,
                           imp->source,
                           imp->sha256,
@@ -218,7 +220,7 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
                           TOPIC(imp)};
     PGresult *res = NULL;
     arr_err e = arr_pg_run(imp->o.pg, "imp_open", 8, open, NULL, why, whylen);
-    const char *get[] = {imp->st.import_id};
+    const char *get[] = {imp->import_id};
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_get", 1, get, &res, why, whylen);
     if (e)
@@ -230,9 +232,10 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
     for (int i = 0; i < 9; i++)
         *fields[i] = strtoll(PQgetvalue(res, 0, i + 1), NULL, 10);
     imp->event_time_ms = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
+    arr_time_format(imp->event_time_ms, imp->event_at, sizeof(imp->event_at));
     imp->published_line = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
     imp->ev = (ingest_event_ctx){.tenant = imp->tenant,
-                                 .import_id = imp->st.import_id,
+                                 .import_id = imp->import_id,
                                  .event_time_ms = imp->event_time_ms,
                                  .produced_at_ms = imp->o.now_ms,
                                  .who = &imp->o.who};
@@ -241,16 +244,18 @@ static arr_err load_state(ingest_import *imp, char *why, size_t whylen)
     return ARR_OK;
 }
 
-/* One process at a time runs an import; it then publishes what an earlier run of it (or any
- * import that died) committed but may not have published. */
+/* One process at a time runs an import. Once it owns it, it publishes again this import's
+ * account.placed events of the lines past published_line that an earlier run committed (the
+ * same ids), then relays the stored event batches (ingest.outbox_batches) of every import
+ * whose owner is dead, this one's included. */
 static arr_err own(ingest_import *imp, char *why, size_t whylen)
 {
-    imp->owner = ingest_import_owner(imp->st.import_id);
+    imp->owner = ingest_import_owner(imp->import_id);
     int got = 0;
     arr_err e = arr_outbatch_own(imp->o.pg, imp->owner, &got, why, whylen);
     if (!e && !got) {
         snprintf(why, whylen, "import %s is running in another process; try again when it ends",
-                 imp->st.import_id);
+                 imp->import_id);
         e = ARR_EABORT;
     }
     imp->owned = !e;
@@ -293,7 +298,8 @@ arr_err ingest_import_begin(const ingest_import_opts *o, ingest_import **out, ch
     snprintf(name, sizeof(name), "import/%s/%s", imp->sha256, o->snapshot ? "snapshot" : "delta");
     arr_err e = batch_alloc(&imp->work, imp) || batch_alloc(&imp->fill, imp) ? ARR_ENOMEM : ARR_OK;
     if (!e)
-        e = arr_uuid_named(imp->tenant, name, imp->st.import_id);
+        e = arr_uuid_named(imp->tenant, name, imp->import_id);
+    memcpy(imp->st.import_id, imp->import_id, sizeof(imp->st.import_id));
     if (!e)
         e = prepare(imp, why, whylen);
     if (!e)
@@ -419,18 +425,10 @@ static void add_reject(batch *b, long long line, const char *account_id, const i
 
 /* Open addressing over the batch's account ids (twice the batch size, so it never fills):
  * a linear scan would cost millions of comparisons per batch. */
-static uint64_t id_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static int duplicate_in_batch(batch *b, size_t slots_n, const char *account_id)
 {
     size_t mask = slots_n - 1;
-    for (size_t i = id_hash(account_id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = arr_hash_fnv1a64(account_id) & mask;; i = (i + 1) & mask) {
         int slot = b->slots[i];
         if (slot < 0) {
             b->slots[i] = b->n_pend; /* the record about to be added */
@@ -549,39 +547,20 @@ arr_err ingest_import_add(ingest_import *imp, const ingest_raw *raw, const char 
 
 static arr_err copy_out(ingest_import *imp, const char *copy_sql, char *why, size_t whylen)
 {
-    if (!imp->copy.len)
-        return ARR_OK;
-    arr_err e = arr_pg_copy_begin(imp->o.pg, copy_sql, why, whylen);
-    if (!e)
-        e = arr_pg_copy_put(imp->o.pg, imp->copy.data, imp->copy.len, why, whylen);
-    long rows = 0;
-    arr_err end = arr_pg_copy_end(imp->o.pg, &rows, why, whylen);
+    arr_err e =
+        arr_pg_copy_buf(imp->o.pg, copy_sql, imp->copy.data, imp->copy.len, NULL, why, whylen);
     arr_buf_reset(&imp->copy);
-    return e ? e : end;
-}
-
-/* Payload texts sit back to back in the batch's buffer: each is cut out in turn. */
-static const char *payload_cut(const batch *b, const pending *p, char *saved)
-{
-    char *text = b->texts.data + p->text_off;
-    *saved = text[p->text_len];
-    text[p->text_len] = '\0';
-    return text;
-}
-
-static void payload_uncut(const batch *b, const pending *p, char saved)
-{
-    b->texts.data[p->text_off + p->text_len] = saved;
+    return e;
 }
 
 /* On the reading thread, while the writer is busy with the previous batch: the account's
  * COPY row (the columns of SQL_ACCOUNT_COLUMNS) and its account.placed message, as they
- * will be if the account turns out to be new, which in a first import they all are. */
+ * will be if the account turns out to be new, which in a first import they all are. The
+ * payload text gets a NUL after it in texts, so that it can be read as a string. */
 static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
 {
-    char line[24], bal[24], orig[24], at[ARR_TIME_STRLEN];
+    char line[24], bal[24], orig[24];
     arr_err e = ingest_event_placed_id(&imp->ev, p->rec.account_id, p->event_id);
-    arr_time_format(imp->event_time_ms, at, sizeof(at));
     ll(line, p->line);
     ll(bal, p->rec.balance_cents);
     ll(orig, p->rec.original_balance_cents);
@@ -591,7 +570,7 @@ static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
     if (!e)
         e = ingest_warnings_text(&p->verdict, &b->texts);
     const char *warnings = b->texts.len > warn_off + 1 ? b->texts.data + warn_off + 1 : NULL;
-    char saved;
+    const char *payload = b->texts.data + p->text_off;
     const char *cols[] = {imp->tenant,
                           p->rec.account_id,
                           p->rec.regime,
@@ -602,12 +581,12 @@ static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
                           p->rec.service_type,
                           p->rec.debtor_ref[0] ? p->rec.debtor_ref : NULL,
                           p->event_id,
-                          at,
-                          at,
-                          payload_cut(b, p, &saved),
+                          imp->event_at,
+                          imp->event_at,
+                          payload,
                           p->hash,
                           "open",
-                          imp->st.import_id,
+                          imp->import_id,
                           line,
                           warnings};
     size_t n = sizeof(cols) / sizeof(cols[0]);
@@ -617,10 +596,9 @@ static arr_err prebuild(const ingest_import *imp, batch *b, pending *p)
     p->row_len = b->rows.len - p->row_off;
     p->msg_off = b->placed.len;
     if (!e)
-        e = ingest_event_line(&imp->ev, p->rec.account_id, "account.placed", p->event_id, cols[12],
+        e = ingest_event_line(&imp->ev, p->rec.account_id, "account.placed", p->event_id, payload,
                               p->text_len, &b->placed);
     p->msg_len = b->placed.len - p->msg_off;
-    payload_uncut(b, p, saved);
     return e;
 }
 
@@ -631,6 +609,8 @@ static arr_err store_accounts(ingest_import *imp, pending_kind kind, const char 
 {
     batch *b = &imp->work;
     arr_err e = arr_pg_copy_begin(imp->o.pg, copy_sql, why, whylen);
+    if (e)
+        return e;
     for (int i = 0; !e && i < b->n_pend; i++) {
         const pending *p = &b->pend[i];
         if (p->kind != kind)
@@ -644,8 +624,8 @@ static arr_err store_accounts(ingest_import *imp, pending_kind kind, const char 
     if (!e && imp->copy.len)
         e = arr_pg_copy_put(imp->o.pg, imp->copy.data, imp->copy.len, why, whylen);
     arr_buf_reset(&imp->copy);
-    long rows = 0;
-    arr_err end = arr_pg_copy_end(imp->o.pg, &rows, why, whylen);
+    char endwhy[256]; /* the first error is the one that says what went wrong */
+    arr_err end = arr_pg_copy_end(imp->o.pg, NULL, e ? endwhy : why, e ? sizeof(endwhy) : whylen);
     return e ? e : end;
 }
 
@@ -658,27 +638,6 @@ static arr_err store_changed(ingest_import *imp, int n_changed, char *why, size_
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_upsert", 0, NULL, NULL, why, whylen);
     return e;
-}
-
-/* Appends one element to a PostgreSQL array literal, quoted (account ids may hold quotes
- * and backslashes). */
-static arr_err array_add(arr_buf *a, const char *v, int quote)
-{
-    arr_err e = a->len > 1 ? arr_buf_append(a, ",", 1) : ARR_OK;
-    if (!quote)
-        return e ? e : arr_buf_append(a, v, strlen(v));
-    if (!e)
-        e = arr_buf_append(a, "\"", 1);
-    while (!e && *v) {
-        size_t run = strcspn(v, "\"\\");
-        e = arr_buf_append(a, v, run);
-        v += run;
-        if (!e && *v) {
-            char esc[2] = {'\\', *v++};
-            e = arr_buf_append(a, esc, 2);
-        }
-    }
-    return e ? e : arr_buf_append(a, "\"", 1);
 }
 
 typedef struct arrays {
@@ -697,27 +656,29 @@ static void arrays_free(arrays *a)
     arr_buf_free(&a->lines);
 }
 
-/* Both arrays of the records of one kind (all of them when kind < 0). */
-static arr_err arrays_of(arrays *a, const batch *b, int kind)
+/* The account ids of the records of one kind (all of them when kind < 0) as an array
+ * literal, and their lines too when with_lines is set. */
+static arr_err arrays_of(arrays *a, const batch *b, int kind, int with_lines)
 {
-    arr_buf_reset(&a->ids);
-    arr_buf_reset(&a->lines);
-    arr_err e = arr_buf_append(&a->ids, "{", 1);
-    if (!e)
-        e = arr_buf_append(&a->lines, "{", 1);
+    arr_err e = arr_pg_array_open(&a->ids);
+    if (!e && with_lines)
+        e = arr_pg_array_open(&a->lines);
     for (int i = 0; !e && i < b->n_pend; i++) {
         const pending *p = &b->pend[i];
         if (kind >= 0 && (int)p->kind != kind)
             continue;
-        char line[24];
-        ll(line, p->line);
-        e = array_add(&a->ids, p->rec.account_id, 1);
-        if (!e)
-            e = array_add(&a->lines, line, 0);
+        e = arr_pg_array_add(&a->ids, p->rec.account_id);
+        if (!e && with_lines) {
+            char line[24];
+            ll(line, p->line);
+            e = arr_pg_array_add(&a->lines, line);
+        }
     }
     if (!e)
-        e = arr_buf_append(&a->ids, "}", 1);
-    return e ? e : arr_buf_append(&a->lines, "}", 1);
+        e = arr_pg_array_close(&a->ids);
+    if (!e && with_lines)
+        e = arr_pg_array_close(&a->lines);
+    return e;
 }
 
 /* The stored payloads of the changed records, for what changed. */
@@ -736,7 +697,7 @@ static arr_err fetch_before(ingest_import *imp, arrays *a, char *why, size_t why
         if (b->pend[i].kind == P_CHANGED)
             map[k++] = i;
     }
-    arr_err e = arrays_of(a, b, P_CHANGED);
+    arr_err e = arrays_of(a, b, P_CHANGED, 0);
     PGresult *res = NULL;
     const char *params[] = {imp->tenant, a->ids.data};
     if (!e)
@@ -764,9 +725,9 @@ static arr_err fetch_before(ingest_import *imp, arrays *a, char *why, size_t why
 static arr_err classify(ingest_import *imp, arrays *a, char *why, size_t whylen)
 {
     batch *b = &imp->work;
-    arr_err e = arrays_of(a, b, -1);
+    arr_err e = arrays_of(a, b, -1, 0);
     PGresult *res = NULL;
-    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data};
+    const char *params[] = {imp->tenant, imp->import_id, a->ids.data};
     if (!e)
         e = arr_pg_run(imp->o.pg, "imp_compare", 3, params, &res, why, whylen);
     for (int i = 0; !e && i < b->n_pend; i++)
@@ -813,8 +774,8 @@ static arr_err mark_seen(ingest_import *imp, arrays *a, int n_unchanged, char *w
 {
     if (!n_unchanged)
         return ARR_OK;
-    arr_err e = arrays_of(a, &imp->work, P_UNCHANGED);
-    const char *params[] = {imp->tenant, imp->st.import_id, a->ids.data, a->lines.data};
+    arr_err e = arrays_of(a, &imp->work, P_UNCHANGED, 1);
+    const char *params[] = {imp->tenant, imp->import_id, a->ids.data, a->lines.data};
     return e ? e : arr_pg_run(imp->o.pg, "imp_seen", 4, params, NULL, why, whylen);
 }
 
@@ -829,16 +790,13 @@ static arr_err queue_envelope(ingest_import *imp, const char *account_id, const 
     if (!e)
         e = arr_buf_append(&imp->msgs, imp->stored.data + start, imp->stored.len - start);
     imp->n_stored += !e;
-    imp->n_msgs += !e;
     return e;
 }
 
 /* account.updated: the new payload plus what changed and the balance before. */
 static arr_err queue_updated(ingest_import *imp, const batch *b, pending *p)
 {
-    char saved;
-    json_t *payload = json_loads(payload_cut(b, p, &saved), 0, NULL);
-    payload_uncut(b, p, saved);
+    json_t *payload = json_loadb(b->texts.data + p->text_off, p->text_len, 0, NULL);
     if (!payload)
         return ARR_ENOMEM;
     json_t *changes = ingest_payload_changes(p->before, payload);
@@ -870,7 +828,6 @@ static arr_err queue_events(ingest_import *imp, ingest_import_stats *next)
             next->placed++;
             /* prebuilt: the payload as it is, the id the stored placed_event_id */
             e = arr_buf_append(&imp->msgs, b->placed.data + p->msg_off, p->msg_len);
-            imp->n_msgs += !e;
         } else {
             next->updated++;
             e = queue_updated(imp, b, p);
@@ -911,11 +868,8 @@ static arr_err settle(ingest_import *imp, int wait, char *why, size_t whylen)
             e = arr_outbatch_done(imp->o.pg, "ingest", imp->unacked[i].batch_id, why, whylen);
         line = imp->unacked[i].line > line ? imp->unacked[i].line : line;
     }
-    char published[24];
-    ll(published, line);
-    const char *params[] = {imp->st.import_id, published};
     if (!e && line > imp->published_line)
-        e = arr_pg_run(imp->o.pg, "imp_published", 2, params, NULL, why, whylen);
+        e = ingest_recover_published(imp->o.pg, imp->import_id, line, why, whylen);
     if (!e)
         imp->settling = imp->n_unacked;
     return e;
@@ -956,7 +910,7 @@ static arr_err copy_rejects(ingest_import *imp, ingest_import_stats *next, char 
                               r->issue.code,
                               detail,
                               r->text ? r->text : "",
-                              imp->st.import_id,
+                              imp->import_id,
                               line};
         for (size_t k = 0; !e && k < 9; k++)
             e = arr_pg_copy_field(&imp->copy, cols[k], k == 8);
@@ -978,8 +932,7 @@ static arr_err checkpoint(ingest_import *imp, const ingest_import_stats *n, char
                               n->updated,    n->unchanged, n->closed,   n->warnings};
     for (int i = 0; i < 9; i++)
         ll(v[i], vals[i]);
-    const char *params[] = {
-        imp->st.import_id, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+    const char *params[] = {imp->import_id, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
     return arr_pg_run(imp->o.pg, "imp_checkpoint", 10, params, NULL, why, whylen);
 }
 
@@ -1068,7 +1021,6 @@ static arr_err publish(ingest_import *imp, char *why, size_t whylen)
     arr_buf t = pb->msgs;
     pb->msgs = imp->msgs;
     imp->msgs = t;
-    imp->n_msgs = 0;
     for (int i = 0; !e && imp->o.redis && i < imp->work.n_pend; i++) {
         const pending *p = &imp->work.pend[i];
         if (p->kind == P_NEW || p->kind == P_CHANGED)
@@ -1104,7 +1056,6 @@ static arr_err commit(ingest_import *imp, arr_err e, const ingest_import_stats *
         arr_pg_rollback(imp->o.pg);
         arr_buf_reset(&imp->copy);
         arr_buf_reset(&imp->msgs);
-        imp->n_msgs = 0;
         arr_buf_reset(&imp->stored);
         imp->n_stored = 0;
         return e;
@@ -1131,10 +1082,9 @@ static arr_err flush(ingest_import *imp, char *why, size_t whylen)
     int n[P_DUPLICATE + 1] = {0};
     arrays a;
     arrays_init(&a);
-    const char *lock[] = {imp->tenant};
     arr_err e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
-        e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
+        e = ingest_store_lock_tenant(imp->o.pg, imp->tenant, why, whylen);
     if (!e && b->n_pend)
         e = classify(imp, &a, why, whylen);
     for (int i = 0; !e && i < b->n_pend; i++)
@@ -1178,15 +1128,12 @@ static arr_err queue_closed(ingest_import *imp, const char *account_id, const ch
 /* Closes, 5,000 at a time, the open accounts of the tenant this snapshot did not contain. */
 static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t whylen)
 {
-    char at[ARR_TIME_STRLEN];
-    arr_time_format(imp->event_time_ms, at, sizeof(at));
-    const char *params[] = {imp->tenant, imp->st.import_id, at};
-    const char *lock[] = {imp->tenant};
+    const char *params[] = {imp->tenant, imp->import_id, imp->event_at};
     PGresult *res = NULL;
     ingest_import_stats next = imp->st;
     arr_err e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)
-        e = arr_pg_run(imp->o.pg, "imp_lock", 1, lock, NULL, why, whylen);
+        e = ingest_store_lock_tenant(imp->o.pg, imp->tenant, why, whylen);
     if (!e)
         e = settle(imp, 0, why, whylen);
     if (!e)
@@ -1196,7 +1143,6 @@ static arr_err close_missing(ingest_import *imp, int *closed, char *why, size_t 
         e = queue_closed(imp, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
     PQclear(res);
     next.closed += *closed;
-    imp->work.n_pend = 0; /* nothing of the last batch is to be cached again */
     return commit(imp, e, &next, why, whylen);
 }
 
@@ -1216,7 +1162,7 @@ arr_err ingest_import_finish(ingest_import *imp, char *why, size_t whylen)
         e = arr_pg_exec(imp->o.pg, "ANALYZE ingest.accounts", why, whylen);
     while (!e && closed)
         e = close_missing(imp, &closed, why, whylen);
-    const char *params[] = {imp->st.import_id};
+    const char *params[] = {imp->import_id};
     if (!e) /* the last batch's events settle with the import's end */
         e = arr_pg_begin(imp->o.pg, why, whylen);
     if (!e)

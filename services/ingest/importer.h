@@ -1,14 +1,23 @@
 /* ingest_import: an export (a file, an HTTP batch) into PostgreSQL and the account events.
  *
- * Records are validated one by one (on the caller's thread) and stored in batches by a
- * writer thread, so reading the next batch overlaps writing this one: each batch is one transaction
- * that COPYs the valid records into a staging table, compares them with the stored accounts,
- * upserts the new and changed ones, queues account.placed / account.updated in the outbox,
- * records rejects and warnings, and advances the import's checkpoint. After the commit the
- * outbox is relayed to Kafka and the cached view refreshed. So the database never lacks an
- * account that was published, no stored change stays unpublished, and an import killed at
- * any moment resumes after its last committed batch with the same events (their ids derive
- * from the import and the account) — the second run of a finished import changes nothing.
+ * Records are validated one by one on the caller's thread, which also writes each accepted
+ * account's payload, COPY row and account.placed message ahead of time; a writer thread
+ * stores them in batches, so reading the next batch overlaps writing this one. Each batch is
+ * one transaction that takes the tenant's lock, compares the records with the stored
+ * accounts, COPYs the new accounts straight into ingest.accounts, stages the changed ones in
+ * a temporary table and upserts them, marks the unchanged ones as seen, stores the batch's
+ * other events (account.updated, account.closed) as one row of ingest.outbox_batches,
+ * records rejects and warnings, and advances the import's checkpoint. After the commit a
+ * publisher thread hands the batch's events to Kafka from memory (the account.placed ones
+ * were never stored as events) and refreshes the cached view in Redis. Once Kafka has
+ * acknowledged them, a later transaction records ingest.imports.published_line (placed
+ * events up to that line are out) and deletes the stored batches.
+ *
+ * So the database never lacks an account that was published, and no stored change stays
+ * unpublished: an import killed at any moment resumes after its last committed batch, first
+ * publishing again the placed events past published_line and relaying the stored batches
+ * (ingest_recover), with the same event ids (they derive from the import and the account).
+ * The second run of a finished import changes nothing.
  *
  * In snapshot mode, finishing closes every open account of the tenant that this import did
  * not contain (account.closed). Duplicates of an account within one export are rejected
@@ -35,8 +44,9 @@ typedef struct ingest_import_opts {
     const char *as_of;             /* YYYY-MM-DD: days past due are counted to it */
     int64_t now_ms;                /* event time of a new import (from the injectable clock) */
     int batch_rows;                /* records per transaction, default 10000 */
-    const char *topic;             /* where account events go; NULL: arrears.accounts (tests isolate
-                                    * themselves on a scratch topic) */
+    const char *topic;             /* where account events go; NULL: INGEST_TOPIC_ACCOUNTS as it is,
+                                    * without a prefix (tests isolate themselves on a scratch
+                                    * topic) */
     const ingest_mapping *mapping; /* borrowed */
     arr_pg *pg;                    /* borrowed: this import's connection */
     arr_kafka_producer *producer;  /* borrowed */

@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/outbatch.h"
 #include "arrears/service.h"
 #include "account_store.h"
+#include "events.h"
 #include "recover.h"
 #include "batch_api.h"
 #include "reader.h"
 #include "validate.h"
-
-#define TOPIC_ACCOUNTS "arrears.accounts"
 
 #define SUBMISSION_MAX (64 * 1024)
 
@@ -56,18 +56,27 @@ static const arr_svc_spec spec = {
     .topics = input_topics,
     .dead_letter_topic = "arrears.ingest.dlq",
     .routes = routes,
-    .outbatch = 1,
     .idle = idle,
 };
 
-/* Imports whose process died publish here what they had stored but maybe not published. */
+/* Imports whose process died publish here what they had stored but maybe not published:
+ * their account.placed events first, then their stored batches (and any other dead import's),
+ * in the order they happened. */
 static arr_err idle(arr_svc *s, char *why, size_t whylen)
 {
-    long n = 0;
+    long placed = 0;
+    int batches = 0;
     arr_err e = ingest_recover_orphans(s->pg, s->producer, &s->who, arr_clock_now_ms(&s->clock),
-                                       &n, why, whylen);
-    if (!e && n > 0)
-        arr_log_info(&s->log, "published the events of an import that died", NULL);
+                                       &placed, why, whylen);
+    if (!e)
+        e = arr_outbatch_relay(s->pg, "ingest", s->producer, &batches, why, whylen);
+    if (!e && (placed > 0 || batches > 0)) {
+        char p[24], b[24];
+        snprintf(p, sizeof(p), "%ld", placed);
+        snprintf(b, sizeof(b), "%d", batches);
+        arr_log_info(&s->log, "published what an import that died left behind", "placed", p,
+                     "stored_batches", b, NULL);
+    }
     return e;
 }
 
@@ -152,7 +161,7 @@ static arr_err publish(arr_svc *s, const arr_envelope *env, const ingest_store_r
                        arr_envelope *placed, json_t *payload)
 {
     if (st->kind == INGEST_STORE_NEW)
-        return arr_svc_emit(s, TOPIC_ACCOUNTS, placed);
+        return arr_svc_emit(s, INGEST_TOPIC_ACCOUNTS, placed);
     json_t *p = json_deep_copy(payload);
     if (!p)
         return ARR_ENOMEM;
@@ -162,7 +171,7 @@ static arr_err publish(arr_svc *s, const arr_envelope *env, const ingest_store_r
     arr_err e = arr_svc_derive(s, &updated, env, "account.updated", "account.updated", p);
     if (!e) {
         updated.event_time_ms = env->event_time_ms;
-        e = arr_svc_emit(s, TOPIC_ACCOUNTS, &updated);
+        e = arr_svc_emit(s, INGEST_TOPIC_ACCOUNTS, &updated);
     }
     arr_envelope_clear(&updated);
     return e;
@@ -176,22 +185,28 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     arr_err e = validate(ctx, env, &rec, &v, why, whylen);
     if (e)
         return e;
-    json_t *payload = ingest_record_payload(&rec);
+    /* The payload once, as text (stored as it is) and its hash; the tree the events need is
+     * read back from the text. */
+    arr_buf text;
+    arr_buf_init(&text, INGEST_PAYLOAD_MAX);
     char hash[65];
-    if (payload)
-        ingest_payload_hash(payload, hash);
+    json_t *payload = ingest_record_payload_text(&rec, &text, hash) == ARR_OK
+                          ? json_loadb(text.data, text.len, 0, NULL)
+                          : NULL;
     arr_envelope placed;
     e = payload ? arr_svc_derive(s, &placed, env, "account.placed", "account.placed",
                                  json_incref(payload))
                 : ARR_ENOMEM;
     if (e) {
         json_decref(payload);
+        arr_buf_free(&text);
         return e;
     }
     placed.event_time_ms = env->event_time_ms;
     ingest_store_result st = {0};
-    e = ingest_store_account(s->pg, env->tenant, &rec, &v, payload, hash, placed.event_id,
+    e = ingest_store_account(s->pg, env->tenant, &rec, &v, text.data, hash, placed.event_id,
                              env->event_time_ms, &st, why, whylen);
+    arr_buf_free(&text);
     if (!e && st.kind != INGEST_STORE_UNCHANGED)
         e = publish(s, env, &st, &placed, payload);
     if (!e && st.kind != INGEST_STORE_UNCHANGED)

@@ -32,6 +32,15 @@ arr_err ingest_recover_prepare(arr_pg *pg, char *why, size_t whylen)
     return e;
 }
 
+arr_err ingest_recover_published(arr_pg *pg, const char *import_id, long long line, char *why,
+                                 size_t whylen)
+{
+    char published[24];
+    snprintf(published, sizeof(published), "%lld", line);
+    const char *params[] = {import_id, published};
+    return arr_pg_run(pg, "rec_published", 2, params, NULL, why, whylen);
+}
+
 /* The placed events of one chunk of accounts into msgs; *last gets the chunk's last line. */
 static arr_err chunk_events(const ingest_event_ctx *c, PGresult *res, arr_buf *msgs, long *n,
                             long long *last)
@@ -81,11 +90,8 @@ arr_err ingest_recover_import(arr_pg *pg, arr_kafka_producer *p, const char *top
     arr_buf_free(&msgs);
     if (!e)
         e = arr_kafka_producer_flush(p, 60000, why, whylen);
-    char done[24];
-    snprintf(done, sizeof(done), "%lld", lines_done);
-    const char *params[] = {c->import_id, done};
     if (!e && lines_done > published_line)
-        e = arr_pg_run(pg, "rec_published", 2, params, NULL, why, whylen);
+        e = ingest_recover_published(pg, c->import_id, lines_done, why, whylen);
     int relayed = 0;
     if (!e) /* its other events, and those of any other import that died */
         e = arr_outbatch_relay(pg, "ingest", p, &relayed, why, whylen);

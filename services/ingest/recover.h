@@ -22,6 +22,10 @@ arr_err ingest_recover_prepare(arr_pg *pg, char *why, size_t whylen);
 arr_err ingest_recover_import(arr_pg *pg, arr_kafka_producer *p, const char *topic,
                               const ingest_event_ctx *c, long long published_line,
                               long long lines_done, long *published, char *why, size_t whylen);
+/* In the caller's transaction (or on its own): the import's placed events up to line are
+ * acknowledged by Kafka (ingest.imports.published_line). */
+arr_err ingest_recover_published(arr_pg *pg, const char *import_id, long long line, char *why,
+                                 size_t whylen);
 /* Every import left running by a process that is gone. */
 arr_err ingest_recover_orphans(arr_pg *pg, arr_kafka_producer *p, const arr_producer_id *who,
                                int64_t now_ms, long *published, char *why, size_t whylen);

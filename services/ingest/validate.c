@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "arrears/jsonw.h"
 #include "fields.h"
@@ -579,8 +582,6 @@ void ingest_validate(const ingest_raw *raw, const ingest_mapping *m, const char 
     v->accepted = 1;
 }
 
-/* ------------------------------------------------------------------ payload */
-
 /* ------------------------------------------------------------------ payload text */
 
 /* The same payload written straight to text, keys sorted at every level (so it is also the
@@ -705,8 +706,6 @@ static arr_err write_payload(const ingest_record *r, arr_buf *out, size_t cut[4]
     return arr_jsonw_finish(&w);
 }
 
-static void hex_of(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65]);
-
 /* A member written first has no comma before it but one after: that one goes instead. */
 static void cut_member(const char *text, size_t *from, size_t *to)
 {
@@ -714,22 +713,38 @@ static void cut_member(const char *text, size_t *from, size_t *to)
         (*to)++;
 }
 
-/* SHA-256 of the payload without the moving members (OpenSSL's: it uses the CPU's SHA
- * instructions, three times faster than libsodium's portable code on the hot path). */
-static void hash_without_moving(const char *text, size_t len, size_t cut[4], char hash[65])
+/* SHA-256, fetched once: EVP_sha256() would look the implementation up again on every
+ * digest, which cost a fifth of the hash. Shared by the threads (it is immutable), each
+ * digest with a context of its own. */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
 {
-    char canon[INGEST_PAYLOAD_MAX];
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256 of the payload without the moving members, the three pieces in turn (OpenSSL's:
+ * it uses the CPU's SHA instructions, three times faster than libsodium's portable code on
+ * the hot path). ARR_ENOMEM when OpenSSL fails. */
+static arr_err hash_without_moving(const char *text, size_t len, size_t cut[4], char hash[65])
+{
     cut_member(text, &cut[0], &cut[1]);
     cut_member(text, &cut[2], &cut[3]);
-    size_t n = 0;
     const size_t piece[3][2] = {{0, cut[0]}, {cut[1], cut[2]}, {cut[3], len}};
-    for (int i = 0; i < 3; i++) {
-        memcpy(canon + n, text + piece[i][0], piece[i][1] - piece[i][0]);
-        n += piece[i][1] - piece[i][0];
-    }
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char h[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)canon, n, h);
-    hex_of(h, hash);
+    unsigned int hlen = 0;
+    int ok = ctx && EVP_DigestInit_ex(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL) == 1;
+    for (int i = 0; ok && i < 3; i++)
+        ok = EVP_DigestUpdate(ctx, text + piece[i][0], piece[i][1] - piece[i][0]) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, h, &hlen) == 1 && hlen == sizeof(h);
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return ARR_ENOMEM;
+    sodium_bin2hex(hash, 65, h, sizeof(h));
+    return ARR_OK;
 }
 
 arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char hash[65])
@@ -741,12 +756,10 @@ arr_err ingest_record_payload_text(const ingest_record *r, arr_buf *out, char ha
     if (!e) {
         for (int i = 0; i < 4; i++)
             cut[i] -= start;
-        hash_without_moving(out->data + start, out->len - start, cut, hash);
-    } else {
-        out->len = start;
-        if (out->data)
-            out->data[start] = '\0';
+        e = hash_without_moving(out->data + start, out->len - start, cut, hash);
     }
+    if (e)
+        arr_buf_truncate(out, start);
     return e;
 }
 
@@ -768,11 +781,8 @@ arr_err ingest_warnings_text(const ingest_verdict *v, arr_buf *out)
     }
     arr_jsonw_array_end(&w);
     arr_err e = arr_jsonw_finish(&w);
-    if (e) {
-        out->len = start;
-        if (out->data)
-            out->data[start] = '\0';
-    }
+    if (e)
+        arr_buf_truncate(out, start);
     return e;
 }
 
@@ -780,16 +790,6 @@ arr_err ingest_warnings_text(const ingest_verdict *v, arr_buf *out)
  * account): they neither make a record "changed" nor belong in its hash. */
 static const char *const moving_keys[] = {"days_past_due", "aging_bucket", "changes",
                                           "previous_balance_cents", NULL};
-
-static void hex_of(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
-    out[64] = '\0';
-}
 
 void ingest_payload_hash(json_t *payload, char out[65])
 {
@@ -806,7 +806,7 @@ void ingest_payload_hash(json_t *payload, char out[65])
     unsigned char h[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)text, strlen(text), h);
     free(text);
-    hex_of(h, out);
+    sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
 void ingest_record_hash(const ingest_record *r, char out[65])

@@ -35,7 +35,8 @@ json_t *ingest_record_payload(const ingest_record *r);
  * the derived fields that move with the date: two exports of an unchanged account hash the
  * same. */
 void ingest_record_hash(const ingest_record *r, char out[65]);
-/* The same hash from a payload ingest_record_payload already built (saves building it twice). */
+/* The same hash from a payload tree (as ingest_record_payload builds it): what the text path
+ * is checked against. */
 void ingest_payload_hash(json_t *payload, char out[65]);
 /* The same payload appended to out as compact JSON text with keys sorted at every level,
  * and its hash as ingest_record_hash computes it, without a JSON tree (the importer's hot

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include "arrears/clock.h"
 #include "arrears/kafka.h"
 #include "arrears/pg.h"
@@ -87,13 +88,10 @@ static int file_sha256(const char *path, char hex[65], long long *size)
     bad = bad || ferror(f) || EVP_DigestFinal_ex(ctx, h, &hlen) != 1 || hlen != 32;
     fclose(f);
     EVP_MD_CTX_free(ctx);
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; !bad && i < 32; i++) {
-        hex[2 * i] = digits[h[i] >> 4];
-        hex[2 * i + 1] = digits[h[i] & 15];
-    }
-    hex[64] = '\0';
-    return bad ? -1 : 0;
+    if (bad)
+        return -1;
+    sodium_bin2hex(hex, 65, h, 32);
+    return 0;
 }
 
 static double mono_s(void)

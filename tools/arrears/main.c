@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "events.h"
 
 static void usage(FILE *to)
 {
@@ -27,11 +28,10 @@ static void usage(FILE *to)
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
             "ARR_TOPIC_ACCOUNTS (where ingest publishes account events; default\n"
-            "arrears.accounts).\n"
+            "arrears.accounts in ARR_TOPIC_PREFIX's namespace).\n"
             "Each command takes --help.\n",
             ARR_SOURCE_DIR, ARR_SOURCE_DIR);
 }
-
 
 int cli_wants_help(int argc, char **argv)
 {
@@ -44,8 +44,10 @@ int cli_wants_help(int argc, char **argv)
 
 static int load(cli_ctx *c, const char *config_path)
 {
+    static char topic_accounts[160]; /* the default of c->topic_accounts */
     char why[512];
     int64_t port;
+    const char *prefix = "";
     arr_err e = arr_config_load(config_path, &c->cfg, why, sizeof(why));
     if (!e)
         e = arr_config_str(c->cfg, "ARR_KAFKA_BROKERS", "127.0.0.1:19092", &c->brokers, why,
@@ -63,9 +65,13 @@ static int load(cli_ctx *c, const char *config_path)
     if (!e)
         e = arr_config_str(c->cfg, "ARR_CATALOG", ARR_SOURCE_DIR "/proto/topics.json",
                            &c->catalog_path, why, sizeof(why));
-    if (!e)
-        e = arr_config_str(c->cfg, "ARR_TOPIC_ACCOUNTS", "arrears.accounts", &c->topic_accounts,
-                           why, sizeof(why));
+    if (!e) /* a namespace (tests, benchmarks), as the services have */
+        e = arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
+    if (!e) {
+        snprintf(topic_accounts, sizeof(topic_accounts), "%s%s", prefix, INGEST_TOPIC_ACCOUNTS);
+        e = arr_config_str(c->cfg, "ARR_TOPIC_ACCOUNTS", topic_accounts, &c->topic_accounts, why,
+                           sizeof(why));
+    }
     if (!e)
         e = arr_config_str(c->cfg, "ARR_SQL_DIR", ARR_SOURCE_DIR "/deploy/sql", &c->sql_dir, why,
                            sizeof(why));
@@ -92,14 +98,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(cli_ctx *, int, char **);
-    } commands[] = {{"topics", cli_topics},
-                    {"db", cli_db},
-                    {"status", cli_status},
-                    {"sample", cli_sample},
-                    {"ingest", cli_ingest},
-                    {"model", cli_model},
-                    {"clock", cli_clock},
-                    {"cache", cli_cache}};
+    } commands[] = {{"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
+                    {"sample", cli_sample}, {"ingest", cli_ingest}, {"model", cli_model},
+                    {"clock", cli_clock},   {"cache", cli_cache}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
