@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,19 +49,6 @@ struct scoring_model {
     sm_term active[SF_COUNT];
 };
 
-static arr_err bad(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static arr_err bad(char *why, size_t len, const char *fmt, ...)
-{
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return ARR_EINVAL;
-}
-
 /* ------------------------------------------------------------------ value checks */
 
 static int is_upper(char c)
@@ -86,7 +72,7 @@ static int code_ok(const char *s)
     return n < SCORING_MODEL_CODE_MAX;
 }
 
-static int id_ok(const char *s)
+int scoring_model_id_valid(const char *s)
 {
     if (!is_upper(s[0]) && !is_digit(s[0]) && !(s[0] >= 'a' && s[0] <= 'z'))
         return 0;
@@ -100,8 +86,7 @@ static int id_ok(const char *s)
     return n < SCORING_MODEL_ID_MAX;
 }
 
-/* A real calendar date YYYY-MM-DD. */
-static int date_ok(const char *s)
+int scoring_model_date_valid(const char *s)
 {
     for (int i = 0; i < 10; i++) {
         if (i == 4 || i == 7) {
@@ -115,7 +100,7 @@ static int date_ok(const char *s)
         return 0;
     int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1)
+    if (y < 1 || mo < 1 || mo > 12 || d < 1)
         return 0;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return d <= mdays[mo - 1] + (mo == 2 && leap);
@@ -130,62 +115,74 @@ static int terminated(const char *s, size_t size)
 static arr_err check_term(const scoring_model_term *t, const char *pfx, char *why, size_t len)
 {
     if (!isfinite(t->mean))
-        return bad(why, len, "%s.mean: must be a finite number", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.mean: must be a finite number", pfx);
     if (!isfinite(t->scale))
-        return bad(why, len, "%s.scale: must be a finite number", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.scale: must be a finite number", pfx);
     if (t->scale <= 0)
-        return bad(why, len, "%s.scale: must be > 0", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.scale: must be > 0", pfx);
     if (!isfinite(t->coef))
-        return bad(why, len, "%s.coef: must be a finite number", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.coef: must be a finite number", pfx);
     if (t->has_clip && (!isfinite(t->clip_lo) || !isfinite(t->clip_hi) || t->clip_lo > t->clip_hi))
-        return bad(why, len, "%s.clip: must be [lo, hi] with finite lo <= hi", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "%s.clip: must be [lo, hi] with finite lo <= hi", pfx);
     if (!terminated(t->reason_up, sizeof t->reason_up) || !code_ok(t->reason_up))
-        return bad(why, len, "%s.reason_up: must match ^[A-Z][A-Z0-9_]{0,63}$", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "%s.reason_up: must match ^[A-Z][A-Z0-9_]{0,63}$", pfx);
     if (!terminated(t->reason_down, sizeof t->reason_down) || !code_ok(t->reason_down))
-        return bad(why, len, "%s.reason_down: must match ^[A-Z][A-Z0-9_]{0,63}$", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "%s.reason_down: must match ^[A-Z][A-Z0-9_]{0,63}$", pfx);
     return ARR_OK;
 }
 
 static arr_err check_metrics(const scoring_model_metrics *mt, char *why, size_t len)
 {
     if (!isfinite(mt->auc) || mt->auc < 0 || mt->auc > 1)
-        return bad(why, len, "metrics.auc: must be a number in [0, 1]");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "metrics.auc: must be a number in [0, 1]");
     if (!isfinite(mt->log_loss) || mt->log_loss < 0)
-        return bad(why, len, "metrics.log_loss: must be a finite number >= 0");
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "metrics.log_loss: must be a finite number >= 0");
     if (mt->holdout_rows < 0)
-        return bad(why, len, "metrics.holdout_rows: must be >= 0");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "metrics.holdout_rows: must be >= 0");
     if (!mt->has_calibration)
         return ARR_OK;
     for (int i = 0; i < SCORING_MODEL_CALIB_BINS; i++) {
         const scoring_model_calib_bin *b = &mt->calibration[i];
         if (b->count < 0)
-            return bad(why, len, "metrics.calibration[%d].count: must be >= 0", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "metrics.calibration[%d].count: must be >= 0", i);
         if (!isfinite(b->predicted) || b->predicted < 0 || b->predicted > 1)
-            return bad(why, len, "metrics.calibration[%d].predicted: must be in [0, 1]", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "metrics.calibration[%d].predicted: must be in [0, 1]", i);
         if (!isfinite(b->observed) || b->observed < 0 || b->observed > 1)
-            return bad(why, len, "metrics.calibration[%d].observed: must be in [0, 1]", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "metrics.calibration[%d].observed: must be in [0, 1]", i);
     }
     return ARR_OK;
 }
 
 static arr_err check_spec(const scoring_model_spec *s, char *why, size_t len)
 {
-    if (!terminated(s->model_id, sizeof s->model_id) || !id_ok(s->model_id))
-        return bad(why, len, "model_id: must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$");
-    if (!terminated(s->trained_at, sizeof s->trained_at) || !date_ok(s->trained_at))
-        return bad(why, len, "trained_at: must be a date YYYY-MM-DD");
+    if (!terminated(s->model_id, sizeof s->model_id) || !scoring_model_id_valid(s->model_id))
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "model_id: must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$");
+    if (!terminated(s->trained_at, sizeof s->trained_at) ||
+        !scoring_model_date_valid(s->trained_at))
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "trained_at: must be a date YYYY-MM-DD");
     if (s->horizon_days < 1 || s->horizon_days > 365)
-        return bad(why, len, "horizon_days: must be an integer in 1..365");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "horizon_days: must be an integer in 1..365");
     if (!terminated(s->description, sizeof s->description))
-        return bad(why, len, "description: longer than %d bytes", SCORING_MODEL_DESC_MAX - 1);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "description: longer than %d bytes",
+                               SCORING_MODEL_DESC_MAX - 1);
     if (s->has_training) {
         if (s->training_rows < 0)
-            return bad(why, len, "training.rows: must be >= 0");
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "training.rows: must be >= 0");
         if (!terminated(s->training_since, sizeof s->training_since) ||
-            (s->training_since[0] && !date_ok(s->training_since)))
-            return bad(why, len, "training.since: must be a date YYYY-MM-DD");
+            (s->training_since[0] && !scoring_model_date_valid(s->training_since)))
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "training.since: must be a date YYYY-MM-DD");
         if (!isfinite(s->training_l2) || s->training_l2 < 0)
-            return bad(why, len, "training.l2: must be a finite number >= 0");
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "training.l2: must be a finite number >= 0");
     }
     if (s->has_metrics) {
         arr_err e = check_metrics(&s->metrics, why, len);
@@ -193,7 +190,7 @@ static arr_err check_spec(const scoring_model_spec *s, char *why, size_t len)
             return e;
     }
     if (!isfinite(s->intercept))
-        return bad(why, len, "intercept: must be a finite number");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "intercept: must be a finite number");
     for (int f = 0; f < SF_COUNT; f++) {
         if (!s->terms[f].present)
             continue;
@@ -225,7 +222,7 @@ arr_err scoring_model_build(const scoring_model_spec *spec, scoring_model **out,
                             size_t len)
 {
     if (!spec)
-        return bad(why, len, "model: missing");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "model: missing");
     arr_err e = check_spec(spec, why, len);
     if (e != ARR_OK)
         return e;
@@ -259,6 +256,11 @@ arr_err scoring_model_build(const scoring_model_spec *spec, scoring_model **out,
                 m->rank_cap = SF_COUNT;
     *out = m;
     return ARR_OK;
+}
+
+int scoring_model_bp(double p)
+{
+    return (int)lround(p * 10000.0);
 }
 
 void scoring_model_free(scoring_model *m)
@@ -326,7 +328,7 @@ void scoring_model_score(const scoring_model *m, const double x[SF_COUNT],
         p = ex / (1.0 + ex);
     }
     out->probability = p;
-    out->probability_bp = (int)lround(p * 10000.0);
+    out->probability_bp = scoring_model_bp(p);
     out->logit = logit;
     int n = 0;
     for (int i = 0; i < nrank && n < SCORING_MODEL_MAX_REASONS; i++) {
@@ -372,7 +374,8 @@ static arr_err check_keys(json_t *obj, const char *const *known, const char *pfx
         for (const char *const *p = known; *p && !ok; p++)
             ok = strcmp(*p, k) == 0;
         if (!ok)
-            return bad(why, len, "%s%s%.64s: unknown field", pfx, *pfx ? "." : "", k);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "%s%s%.64s: unknown field", pfx,
+                                   *pfx ? "." : "", k);
     }
     return ARR_OK;
 }
@@ -390,7 +393,8 @@ static arr_err get_number(json_t *obj, const char *key, const char *pfx, double 
 {
     json_t *v = json_object_get(obj, key);
     if (!json_is_number(v))
-        return bad(why, len, "%s%s%s: must be a number", pfx, *pfx ? "." : "", key);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s%s%s: must be a number", pfx,
+                               *pfx ? "." : "", key);
     *out = json_number_value(v);
     return ARR_OK;
 }
@@ -400,7 +404,7 @@ static arr_err get_count(json_t *obj, const char *key, const char *pfx, int64_t 
 {
     json_t *v = json_object_get(obj, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return bad(why, len, "%s.%s: must be an integer >= 0", pfx, key);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.%s: must be an integer >= 0", pfx, key);
     *out = json_integer_value(v);
     return ARR_OK;
 }
@@ -411,7 +415,8 @@ static arr_err get_code(json_t *obj, const char *key, const char *pfx, char *dst
 {
     const char *s = str_of(json_object_get(obj, key));
     if (!s || !code_ok(s))
-        return bad(why, len, "%s.%s: must match ^[A-Z][A-Z0-9_]{0,63}$", pfx, key);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.%s: must match ^[A-Z][A-Z0-9_]{0,63}$",
+                               pfx, key);
     snprintf(dst, SCORING_MODEL_CODE_MAX, "%s", s);
     return ARR_OK;
 }
@@ -421,7 +426,7 @@ static arr_err parse_training(json_t *tr, scoring_model_spec *s, char *why, size
     if (!tr || json_is_null(tr))
         return ARR_OK;
     if (!json_is_object(tr))
-        return bad(why, len, "training: must be an object or null");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "training: must be an object or null");
     arr_err e = check_keys(tr, training_keys, "training", why, len);
     if (e == ARR_OK)
         e = get_count(tr, "rows", "training", &s->training_rows, why, len);
@@ -432,8 +437,9 @@ static arr_err parse_training(json_t *tr, scoring_model_spec *s, char *why, size
     json_t *since = json_object_get(tr, "since");
     if (since && !json_is_null(since)) {
         const char *d = str_of(since);
-        if (!d || !date_ok(d))
-            return bad(why, len, "training.since: must be a date YYYY-MM-DD");
+        if (!d || !scoring_model_date_valid(d))
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "training.since: must be a date YYYY-MM-DD");
         snprintf(s->training_since, sizeof s->training_since, "%s", d);
     }
     s->has_training = 1;
@@ -445,14 +451,15 @@ static arr_err parse_calibration(json_t *cal, scoring_model_metrics *mt, char *w
     if (!cal || json_is_null(cal))
         return ARR_OK;
     if (!json_is_array(cal) || json_array_size(cal) != SCORING_MODEL_CALIB_BINS)
-        return bad(why, len, "metrics.calibration: must be an array of %d bins",
-                   SCORING_MODEL_CALIB_BINS);
+        return arr_errbuf_fail(ARR_EINVAL, why, len,
+                               "metrics.calibration: must be an array of %d bins",
+                               SCORING_MODEL_CALIB_BINS);
     for (int i = 0; i < SCORING_MODEL_CALIB_BINS; i++) {
         json_t *b = json_array_get(cal, (size_t)i);
         char pfx[40];
         snprintf(pfx, sizeof pfx, "metrics.calibration[%d]", i);
         if (!json_is_object(b))
-            return bad(why, len, "%s: must be an object", pfx);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "%s: must be an object", pfx);
         scoring_model_calib_bin *o = &mt->calibration[i];
         arr_err e = check_keys(b, bin_keys, pfx, why, len);
         if (e == ARR_OK)
@@ -473,7 +480,7 @@ static arr_err parse_metrics(json_t *mj, scoring_model_spec *s, char *why, size_
     if (!mj || json_is_null(mj))
         return ARR_OK;
     if (!json_is_object(mj))
-        return bad(why, len, "metrics: must be an object or null");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "metrics: must be an object or null");
     scoring_model_metrics *mt = &s->metrics;
     arr_err e = check_keys(mj, metrics_keys, "metrics", why, len);
     if (e == ARR_OK)
@@ -494,16 +501,17 @@ static arr_err parse_term(json_t *tj, const char *pfx, scoring_model_term *t, in
                           char *why, size_t len)
 {
     if (!json_is_object(tj))
-        return bad(why, len, "%s: must be an object", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s: must be an object", pfx);
     arr_err e = check_keys(tj, term_keys, pfx, why, len);
     if (e != ARR_OK)
         return e;
     const char *name = str_of(json_object_get(tj, "name"));
     if (!name)
-        return bad(why, len, "%s.name: must be a string", pfx);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.name: must be a string", pfx);
     int f = scoring_feature_by_name(name);
     if (f < 0 || f >= SF_COUNT)
-        return bad(why, len, "%s.name: unknown feature \"%.64s\"", pfx, name);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.name: unknown feature \"%.64s\"", pfx,
+                               name);
     *feature = f;
     memset(t, 0, sizeof *t);
     t->present = 1;
@@ -518,7 +526,8 @@ static arr_err parse_term(json_t *tj, const char *pfx, scoring_model_term *t, in
     if (clip && !json_is_null(clip)) {
         if (!json_is_array(clip) || json_array_size(clip) != 2 ||
             !json_is_number(json_array_get(clip, 0)) || !json_is_number(json_array_get(clip, 1)))
-            return bad(why, len, "%s.clip: must be [lo, hi] with finite lo <= hi", pfx);
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "%s.clip: must be [lo, hi] with finite lo <= hi", pfx);
         t->has_clip = 1;
         t->clip_lo = json_number_value(json_array_get(clip, 0));
         t->clip_hi = json_number_value(json_array_get(clip, 1));
@@ -540,7 +549,7 @@ static arr_err get_text(json_t *doc, const char *key, int opt, int (*valid)(cons
         return ARR_OK;
     const char *s = str_of(v);
     if (!s || strlen(s) >= size || (valid && !valid(s)))
-        return bad(why, len, "%s: %s", key, rule);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "%s: %s", key, rule);
     memcpy(dst, s, strlen(s) + 1);
     return ARR_OK;
 }
@@ -550,23 +559,25 @@ static arr_err parse_spec(json_t *doc, scoring_model_spec *s, char *why, size_t 
 {
     memset(s, 0, sizeof *s);
     if (!json_is_object(doc))
-        return bad(why, len, "model: must be a JSON object");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "model: must be a JSON object");
     arr_err e = check_keys(doc, top_keys, "", why, len);
     if (e != ARR_OK)
         return e;
     const char *fmt = str_of(json_object_get(doc, "format"));
     if (!fmt || strcmp(fmt, SCORING_MODEL_FORMAT) != 0)
-        return bad(why, len, "format: must be \"%s\"", SCORING_MODEL_FORMAT);
-    e = get_text(doc, "model_id", 0, id_ok, "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
-                 s->model_id, sizeof s->model_id, why, len);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "format: must be \"%s\"",
+                               SCORING_MODEL_FORMAT);
+    e = get_text(doc, "model_id", 0, scoring_model_id_valid,
+                 "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", s->model_id, sizeof s->model_id,
+                 why, len);
     if (e == ARR_OK)
-        e = get_text(doc, "trained_at", 0, date_ok, "must be a date YYYY-MM-DD", s->trained_at,
-                     sizeof s->trained_at, why, len);
+        e = get_text(doc, "trained_at", 0, scoring_model_date_valid, "must be a date YYYY-MM-DD",
+                     s->trained_at, sizeof s->trained_at, why, len);
     if (e != ARR_OK)
         return e;
     json_t *h = json_object_get(doc, "horizon_days");
     if (!json_is_integer(h) || json_integer_value(h) < 1 || json_integer_value(h) > 365)
-        return bad(why, len, "horizon_days: must be an integer in 1..365");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "horizon_days: must be an integer in 1..365");
     s->horizon_days = (int)json_integer_value(h);
     e = get_text(doc, "description", 1, NULL, "must be a string shorter than 1024 bytes",
                  s->description, sizeof s->description, why, len);
@@ -580,7 +591,7 @@ static arr_err parse_spec(json_t *doc, scoring_model_spec *s, char *why, size_t 
         return e;
     json_t *feats = json_object_get(doc, "features");
     if (!json_is_array(feats))
-        return bad(why, len, "features: must be an array");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "features: must be an array");
     int where[SF_COUNT]; /* file index of each feature seen, or -1 */
     for (int f = 0; f < SF_COUNT; f++)
         where[f] = -1;
@@ -596,7 +607,8 @@ static arr_err parse_spec(json_t *doc, scoring_model_spec *s, char *why, size_t 
         if (e != ARR_OK)
             return e;
         if (where[f] >= 0)
-            return bad(why, len, "%s.name: duplicate of features[%d]", pfx, where[f]);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "%s.name: duplicate of features[%d]", pfx,
+                                   where[f]);
         where[f] = (int)i;
         s->terms[f] = t;
     }

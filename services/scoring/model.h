@@ -108,6 +108,14 @@ json_t *scoring_model_to_json(const scoring_model *m);
 const char *scoring_model_id(const scoring_model *m);
 const scoring_model_spec *scoring_model_spec_of(const scoring_model *m);
 
+/* 1 when id is a valid model_id: ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$. */
+int scoring_model_id_valid(const char *id);
+/* 1 when s is a real calendar date YYYY-MM-DD, years 0001 to 9999 (trained_at, since). */
+int scoring_model_date_valid(const char *s);
+/* A probability (0..1) in basis points, rounded half away from zero: what probability_bp
+ * holds, for whoever recomputes it from a stored probability. */
+int scoring_model_bp(double p);
+
 /* The hot path. x holds raw feature values (as features.c computes them); a value that is
  * not finite after clipping (NaN, or an infinity with no clip) counts as missing and
  * contributes 0. out is fully written. */

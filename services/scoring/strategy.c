@@ -386,10 +386,9 @@ arr_err scoring_strategy_parse(json_t *root, scoring_strategy_table *t, char *wh
     if (e)
         return e;
     json_t *bs = json_object_get(root, "budget_share");
-    if (!json_is_number(bs) || scoring_strategy_ppm(json_number_value(bs)) < 0)
+    n.budget_share_ppm = json_is_number(bs) ? scoring_strategy_ppm(json_number_value(bs)) : -1;
+    if (n.budget_share_ppm < 0)
         return fail(why, whylen, "budget_share", "must be a number from 0 to 1");
-    n.budget_share = json_number_value(bs);
-    n.budget_share_ppm = scoring_strategy_ppm(n.budget_share);
     e = parse_strategies(json_object_get(root, "strategies"), &n, why, whylen);
     if (!e)
         e = parse_rules(json_object_get(root, "rules"), &n, why, whylen);

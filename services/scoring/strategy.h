@@ -107,8 +107,7 @@ typedef struct scoring_strategy_rule {
 typedef struct scoring_strategy_table {
     char version[SCORING_STRATEGY_VERSION_MAX];
     int64_t contact_cost_cents[SCORING_CH__COUNT];
-    double budget_share;
-    int64_t budget_share_ppm; /* budget_share in millionths, rounded */
+    int64_t budget_share_ppm; /* the file's budget_share in millionths, rounded */
     int n_strategies;
     scoring_strategy_def strategies[SCORING_STRATEGY_MAX];
     int n_rules;

@@ -9,25 +9,11 @@
 #include "train.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NPARAM (SF_COUNT + 1) /* intercept first */
-
-static arr_err bad(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static arr_err bad(char *why, size_t len, const char *fmt, ...)
-{
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return ARR_EINVAL;
-}
 
 static const char *fname(int f)
 {
@@ -67,19 +53,21 @@ void scoring_train_opts_from_model(scoring_train_opts *o, const scoring_model *t
 static arr_err check_opts(const scoring_train_opts *o, char *why, size_t len)
 {
     if (!o)
-        return bad(why, len, "opts: missing");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "opts: missing");
     if (o->mask & ~SCORING_TRAIN_MASK_ALL)
-        return bad(why, len, "opts.mask: bits beyond the %d features", SF_COUNT);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "opts.mask: bits beyond the %d features",
+                               SF_COUNT);
     if (!isfinite(o->l2) || o->l2 < 0)
-        return bad(why, len, "opts.l2: must be a finite number >= 0");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "opts.l2: must be a finite number >= 0");
     if (o->max_iter < 1)
-        return bad(why, len, "opts.max_iter: must be >= 1");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "opts.max_iter: must be >= 1");
     if (!isfinite(o->tol) || o->tol <= 0)
-        return bad(why, len, "opts.tol: must be a finite number > 0");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "opts.tol: must be a finite number > 0");
     for (int f = 0; f < SF_COUNT; f++) {
         if ((o->mask & (1u << f)) && o->has_clip[f] &&
             (!isfinite(o->clip_lo[f]) || !isfinite(o->clip_hi[f]) || o->clip_lo[f] > o->clip_hi[f]))
-            return bad(why, len, "opts.clip[%s]: must be finite with lo <= hi", fname(f));
+            return arr_errbuf_fail(ARR_EINVAL, why, len,
+                                   "opts.clip[%s]: must be finite with lo <= hi", fname(f));
     }
     return ARR_OK;
 }
@@ -204,7 +192,8 @@ static arr_err newton_step(const double *h, const double *g, int d, double *step
         a[j * d + j] += 1e-10 * top;
     if (cholesky_solve(a, d, g, step) == 0)
         return ARR_OK;
-    return bad(why, len, "x: the features are collinear; fit with opts.l2 > 0");
+    return arr_errbuf_fail(ARR_EINVAL, why, len,
+                           "x: the features are collinear; fit with opts.l2 > 0");
 }
 
 /* Counts, checks and standardises: fills c (but d, feat of the non-constant features only)
@@ -219,22 +208,22 @@ static arr_err prepare(fit_ctx *c, const scoring_train_opts *o, scoring_train_fi
         if (c->include && !c->include[i])
             continue;
         if (c->y[i] > 1)
-            return bad(why, len, "y[%zu]: must be 0 or 1", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "y[%zu]: must be 0 or 1", i);
         const double *row = c->x + i * SF_COUNT;
         for (int f = 0; f < SF_COUNT; f++) {
             if (!(o->mask & (1u << f)))
                 continue;
             if (!isfinite(row[f]))
-                return bad(why, len, "x[%zu].%s: not finite", i, fname(f));
+                return arr_errbuf_fail(ARR_EINVAL, why, len, "x[%zu].%s: not finite", i, fname(f));
             sum[f] += o->has_clip[f] ? clipped(row[f], o->clip_lo[f], o->clip_hi[f]) : row[f];
         }
         *pos += c->y[i];
         rows++;
     }
     if (rows == 0)
-        return bad(why, len, "x: no rows to fit");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "x: no rows to fit");
     if (*pos == 0 || *pos == (size_t)rows)
-        return bad(why, len, "y: both classes are needed");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "y: both classes are needed");
     for (int f = 0; f < SF_COUNT; f++)
         r->mean[f] = (o->mask & (1u << f)) ? sum[f] / (double)rows : 0;
     /* Second pass for the variance: the one-pass formula loses digits when mean >> std. */
@@ -281,7 +270,7 @@ arr_err scoring_train_fit(const double *x, const uint8_t *y, const uint8_t *incl
     if (e != ARR_OK)
         return e;
     if (!x || !y)
-        return bad(why, len, "x: no rows to fit");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "x: no rows to fit");
     fit_ctx c = {.x = x, .y = y, .include = include, .n = n};
     scoring_train_fit_result r;
     memset(&r, 0, sizeof r);
@@ -374,7 +363,8 @@ static arr_err copy_text(char *dst, size_t size, const char *src, const char *fi
                          size_t len)
 {
     if (strlen(src) >= size)
-        return bad(why, len, "meta.%s: longer than %zu bytes", field, size - 1);
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "meta.%s: longer than %zu bytes", field,
+                               size - 1);
     memcpy(dst, src, strlen(src) + 1);
     return ARR_OK;
 }
@@ -384,9 +374,9 @@ arr_err scoring_train_to_model(const scoring_train_fit_result *fit, const scorin
                                size_t len)
 {
     if (!fit || !tmpl || !meta)
-        return bad(why, len, "fit, template and meta are all required");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "fit, template and meta are all required");
     if (!meta->model_id || !meta->trained_at)
-        return bad(why, len, "meta: model_id and trained_at are required");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "meta: model_id and trained_at are required");
     const scoring_model_spec *ts = scoring_model_spec_of(tmpl);
     scoring_model_spec *s = calloc(1, sizeof *s);
     if (!s)
@@ -414,8 +404,9 @@ arr_err scoring_train_to_model(const scoring_train_fit_result *fit, const scorin
             continue;
         const scoring_model_term *tt = &ts->terms[f];
         if (!tt->present) {
-            e = bad(why, len, "features[%s]: not in the template model, so it has no reason codes",
-                    fname(f));
+            e = arr_errbuf_fail(
+                ARR_EINVAL, why, len,
+                "features[%s]: not in the template model, so it has no reason codes", fname(f));
             break;
         }
         scoring_model_term *t = &s->terms[f];
@@ -446,9 +437,10 @@ static arr_err check_preds(const double *p, const uint8_t *y, size_t n, size_t *
     *pos = 0;
     for (size_t i = 0; i < n; i++) {
         if (!(p[i] >= 0 && p[i] <= 1)) /* NaN fails too */
-            return bad(why, len, "p[%zu]: must be a probability in [0, 1]", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "p[%zu]: must be a probability in [0, 1]",
+                                   i);
         if (y[i] > 1)
-            return bad(why, len, "y[%zu]: must be 0 or 1", i);
+            return arr_errbuf_fail(ARR_EINVAL, why, len, "y[%zu]: must be 0 or 1", i);
         *pos += y[i];
     }
     return ARR_OK;
@@ -473,7 +465,7 @@ arr_err scoring_train_auc(const double *p, const uint8_t *y, size_t n, double *a
     if (e != ARR_OK)
         return e;
     if (pos == 0 || pos == n)
-        return bad(why, len, "y: both classes are needed");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "y: both classes are needed");
     pred *v = malloc(sizeof *v * n);
     if (!v)
         return ARR_ENOMEM;
@@ -503,7 +495,7 @@ arr_err scoring_train_log_loss(const double *p, const uint8_t *y, size_t n, doub
 {
     size_t pos;
     if (n == 0)
-        return bad(why, len, "p: no predictions");
+        return arr_errbuf_fail(ARR_EINVAL, why, len, "p: no predictions");
     arr_err e = check_preds(p, y, n, &pos, why, len);
     if (e != ARR_OK)
         return e;

@@ -9,6 +9,7 @@
 #include "arrears/pg.h"
 #include "arrears/redis.h"
 #include "cli.h"
+#include "model.h"
 
 #define CHUNK "10000"
 
@@ -29,7 +30,7 @@ static arr_err write_chunk(arr_redis *r, PGresult *res, long *n, char *why, size
                                 "scoring_status", PQgetvalue(res, i, 3)};
         int argc = 6;
         if (!PQgetisnull(res, i, 4)) {
-            snprintf(bp, sizeof(bp), "%.0f", strtod(PQgetvalue(res, i, 4), NULL) * 10000.0);
+            snprintf(bp, sizeof(bp), "%d", scoring_model_bp(strtod(PQgetvalue(res, i, 4), NULL)));
             const char *more[] = {"score_bp", bp,
                                   "strategy", PQgetvalue(res, i, 5),
                                   "segment",  PQgetvalue(res, i, 6),

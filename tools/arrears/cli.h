@@ -2,7 +2,9 @@
 #ifndef ARREARS_CLI_H
 #define ARREARS_CLI_H
 
+#include <stdint.h>
 #include "arrears/config.h"
+#include "arrears/envelope.h"
 #include "arrears/err.h"
 
 typedef struct cli_ctx {
@@ -11,8 +13,8 @@ typedef struct cli_ctx {
     const char *pg_conninfo;
     const char *redis_host;
     int redis_port;
-    const char *catalog_path; /* proto/topics.json */
-    const char *sql_dir;      /* deploy/sql */
+    const char *catalog_path;   /* proto/topics.json */
+    const char *sql_dir;        /* deploy/sql */
     const char *topic_accounts; /* ARR_TOPIC_ACCOUNTS: where ingest publishes account events */
 } cli_ctx;
 
@@ -28,5 +30,14 @@ int cli_cache(cli_ctx *c, int argc, char **argv);
 
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
+
+/* The value after the flag name in argv, else def. */
+const char *cli_arg(int argc, char **argv, const char *name, const char *def);
+/* Initialises env for an event the CLI sends: schema 1, the id derived from tenant and
+ * id_name (so sending it twice sends the same event), the correlation id equal to it, both
+ * times at_ms, produced by service (version ARR_VERSION, instance "arrears-cli"). The
+ * payload is left to the caller; arr_envelope_clear releases it. */
+arr_err cli_envelope(arr_envelope *env, const char *tenant, const char *account, const char *type,
+                     const char *id_name, int64_t at_ms, const char *service);
 
 #endif

@@ -34,7 +34,10 @@
 #define MODEL_DEFAULT_CURRENT ARR_SOURCE_DIR "/deploy/models/scorecard-default-1.json"
 #define MODEL_DEFAULT_HOLDOUT 0.2
 #define MODEL_DEFAULT_MIN_ROWS 1000
-#define MODEL_FETCH_ROWS 10000 /* keep in step with the FETCH statement */
+#define MODEL_FETCH_ROWS 10000 /* rows per FETCH: the statement is built from it */
+#define MODEL_STR_(x) #x
+#define MODEL_STR(x) MODEL_STR_(x)
+#define MODEL_FETCH_ROWS_STR MODEL_STR(MODEL_FETCH_ROWS)
 
 typedef struct model_args {
     int train;            /* 1: train, 0: evaluate */
@@ -107,33 +110,6 @@ static void usage(FILE *to)
 }
 
 /* ------------------------------------------------------------------ arguments */
-
-static int date_ok(const char *s)
-{
-    char iso[32];
-    int64_t ms;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    snprintf(iso, sizeof(iso), "%sT00:00:00Z", s);
-    return arr_time_parse(iso, &ms) == ARR_OK;
-}
-
-/* ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$, as model.c checks it, so a bad id fails before the
- * history is read rather than after. */
-static int id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= SCORING_MODEL_ID_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int alnum =
-            (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-        if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
-            return 0;
-    }
-    return 1;
-}
 
 /* A finite number accepted by ok(); else 0 with "FLAG: 'V' is not RANGE" on stderr. */
 static int parse_double(const char *flag, const char *v, int (*ok)(double), const char *range,
@@ -212,7 +188,7 @@ static int parse_args(int train, int argc, char **argv, model_args *a)
         }
         i++;
         if (strcmp(f, "--since") == 0) {
-            if (!date_ok(v)) {
+            if (!scoring_model_date_valid(v)) {
                 fprintf(stderr, "arrears model: --since: '%s' is not a date YYYY-MM-DD\n", v);
                 return 0;
             }
@@ -242,7 +218,8 @@ static int parse_args(int train, int argc, char **argv, model_args *a)
             if (!parse_long(f, v, 1, 1000000000L, &a->min_rows))
                 return 0;
         } else if (strcmp(f, "--model-id") == 0) {
-            if (!id_ok(v)) {
+            /* Checked as the model will be, so a bad id fails before the history is read. */
+            if (!scoring_model_id_valid(v)) {
                 fprintf(stderr,
                         "arrears model: --model-id: '%s' must match "
                         "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$\n",
@@ -432,7 +409,7 @@ static arr_err read_rows(arr_pg *pg, const model_args *a, int horizon, double sh
     char *keybuf = NULL;
     size_t keycap = 0;
     for (;;) {
-        res = PQexec(conn, "FETCH FORWARD 10000 FROM model_rows");
+        res = PQexec(conn, "FETCH FORWARD " MODEL_FETCH_ROWS_STR " FROM model_rows");
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             e = pg_fail(res, "reading scoring.scores", why, len);
             break;

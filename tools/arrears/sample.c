@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #define SAMPLE_EPOCH_MS 1790856000000LL /* 2026-10-01T12:00:00Z */
+#define SAMPLE_SERVICE "sample"         /* the events' producer_service */
 
 static void usage(FILE *to)
 {
@@ -32,15 +33,6 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static const char *arg(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 0; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    }
-    return def;
-}
-
 static arr_err send_envelope(arr_kafka_producer *p, const char *topic, arr_envelope *env)
 {
     char *value = NULL, key[ARR_KEY_MAX], why[256];
@@ -52,23 +44,6 @@ static arr_err send_envelope(arr_kafka_producer *p, const char *topic, arr_envel
         fprintf(stderr, "sample: cannot send %s: %s\n", env->event_type, why);
     free(value);
     return e;
-}
-
-static void fill_envelope(arr_envelope *env, const char *tenant, const char *account,
-                          const char *type, const char *id_name, int64_t at_ms)
-{
-    arr_envelope_init(env);
-    arr_uuid_named(tenant, id_name, env->event_id);
-    snprintf(env->event_type, sizeof(env->event_type), "%s", type);
-    env->schema_version = 1;
-    snprintf(env->tenant, sizeof(env->tenant), "%s", tenant);
-    snprintf(env->account, sizeof(env->account), "%s", account);
-    env->event_time_ms = at_ms;
-    env->produced_at_ms = at_ms;
-    memcpy(env->correlation_id, env->event_id, ARR_UUID_STRLEN);
-    snprintf(env->producer_service, sizeof(env->producer_service), "sample");
-    snprintf(env->producer_version, sizeof(env->producer_version), "%s", ARR_VERSION);
-    snprintf(env->producer_instance, sizeof(env->producer_instance), "arrears-cli");
 }
 
 static json_t *account_payload(const char *account, uint64_t r)
@@ -91,10 +66,10 @@ static json_t *account_payload(const char *account, uint64_t r)
 
 static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
 {
-    const char *tenant = arg(argc, argv, "--tenant", NULL);
-    long count = strtol(arg(argc, argv, "--count", "10"), NULL, 10);
-    long seed = strtol(arg(argc, argv, "--seed", "1"), NULL, 10);
-    long bad = strtol(arg(argc, argv, "--bad", "0"), NULL, 10);
+    const char *tenant = cli_arg(argc, argv, "--tenant", NULL);
+    long count = strtol(cli_arg(argc, argv, "--count", "10"), NULL, 10);
+    long seed = strtol(cli_arg(argc, argv, "--seed", "1"), NULL, 10);
+    long bad = strtol(cli_arg(argc, argv, "--bad", "0"), NULL, 10);
     if (!tenant || !arr_tenant_valid(tenant) || count < 0 || bad < 0) {
         fprintf(stderr, "arrears sample accounts: --tenant must be a valid tenant id and the "
                         "counts non-negative\n");
@@ -106,10 +81,11 @@ static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
         snprintf(account, sizeof(account), "S%ld-%06ld", seed, i);
         snprintf(id_name, sizeof(id_name), "sample/%ld/account/%ld", seed, i);
         arr_envelope env;
-        fill_envelope(&env, tenant, account, "account.submitted", id_name,
-                      SAMPLE_EPOCH_MS + i * 1000);
+        e = cli_envelope(&env, tenant, account, "account.submitted", id_name,
+                         SAMPLE_EPOCH_MS + i * 1000, SAMPLE_SERVICE);
         env.payload = account_payload(account, mix((uint64_t)seed * 1000003u + (uint64_t)i));
-        e = send_envelope(p, "arrears.ingest.submissions", &env);
+        if (!e)
+            e = send_envelope(p, "arrears.ingest.submissions", &env);
         arr_envelope_clear(&env);
     }
     for (long i = 0; !e && i < bad; i++) {
@@ -127,11 +103,11 @@ static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
 
 static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
 {
-    const char *tenant = arg(argc, argv, "--tenant", NULL);
-    const char *account = arg(argc, argv, "--account", NULL);
-    const char *amount = arg(argc, argv, "--amount-cents", NULL);
-    const char *pid = arg(argc, argv, "--payment-id", NULL);
-    const char *currency = arg(argc, argv, "--currency", "USD");
+    const char *tenant = cli_arg(argc, argv, "--tenant", NULL);
+    const char *account = cli_arg(argc, argv, "--account", NULL);
+    const char *amount = cli_arg(argc, argv, "--amount-cents", NULL);
+    const char *pid = cli_arg(argc, argv, "--payment-id", NULL);
+    const char *currency = cli_arg(argc, argv, "--currency", "USD");
     char *end = NULL;
     long long cents = amount ? strtoll(amount, &end, 10) : 0;
     if (!tenant || !account || !pid || !amount || *end || cents <= 0 || !arr_tenant_valid(tenant) ||
@@ -143,12 +119,14 @@ static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
     char id_name[160], at[ARR_TIME_STRLEN];
     snprintf(id_name, sizeof(id_name), "sample/payment/%s", pid);
     arr_envelope env;
-    fill_envelope(&env, tenant, account, "payment.received", id_name, SAMPLE_EPOCH_MS + 86400000);
+    arr_err e = cli_envelope(&env, tenant, account, "payment.received", id_name,
+                             SAMPLE_EPOCH_MS + 86400000, SAMPLE_SERVICE);
     arr_time_format(env.event_time_ms, at, sizeof(at));
     env.payload = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "payment_id", pid, "source", "sample",
                             "amount_cents", (json_int_t)cents, "currency", currency, "received_at",
                             at, "reference", account);
-    arr_err e = send_envelope(p, "arrears.payments.inbound", &env);
+    if (!e)
+        e = send_envelope(p, "arrears.payments.inbound", &env);
     arr_envelope_clear(&env);
     if (!e)
         printf("sample: payment %s of %lld cents queued for %s/%s\n", pid, cents, tenant, account);
