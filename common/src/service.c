@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "arrears/outbatch.h"
 #include "arrears/outbox.h"
 
 #define READY_KAFKA 1
@@ -28,8 +27,9 @@ static void usage(const arr_svc_spec *spec)
            "Configuration comes from FILE (KEY=VALUE lines; default $ARR_CONFIG) and the\n"
            "environment, which wins: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST,\n"
            "ARR_REDIS_PORT, ARR_HTTP_PORT (default %u), ARR_HTTP_BIND, ARR_INSTANCE,\n"
-           "ARR_LOG_LEVEL, ARR_BATCH_MAX (messages per transaction, default 500). SIGTERM or "
-           "SIGINT stops it cleanly.\n",
+           "ARR_LOG_LEVEL, ARR_BATCH_MAX (messages per transaction, default 500),\n"
+           "ARR_KAFKA_TRANSACTIONS (0: a transactional service runs at least once instead, for\n"
+           "benchmarks), ARR_TOPIC_PREFIX. SIGTERM or SIGINT stops it cleanly.\n",
            spec->name, spec->name, spec->name, spec->default_http_port);
 }
 
@@ -111,6 +111,11 @@ static arr_err load_settings(arr_svc *s, const char *instance, char *why, size_t
     int64_t batch;
     if (!e && !(e = arr_config_int(s->cfg, "ARR_BATCH_MAX", 500, 1, 5000, &batch, why, whylen)))
         s->batch_max = (int)batch;
+    /* A transactional service may run without transactions (to measure what they cost). */
+    int64_t tx = 1;
+    if (!e && s->spec->transactional)
+        e = arr_config_int(s->cfg, "ARR_KAFKA_TRANSACTIONS", 1, 0, 1, &tx, why, whylen);
+    s->transactional = s->spec->transactional && tx;
     if (!e && !instance)
         e = arr_config_str(s->cfg, "ARR_INSTANCE", s->spec->name, &inst, why, whylen);
     else
@@ -180,10 +185,8 @@ static arr_err open_clients(arr_svc *s, char *why, size_t whylen)
     char client_id[ARR_NAME_MAX + 16];
     snprintf(client_id, sizeof(client_id), "arrears-%s", s->instance);
     arr_err e = arr_pg_connect(s->pg_conninfo, &s->pg, why, whylen);
-    if (!e && !s->spec->transactional)
+    if (!e && !s->transactional)
         e = arr_outbox_prepare(s->pg, s->spec->name, why, whylen);
-    if (!e && s->spec->outbatch)
-        e = arr_outbatch_prepare(s->pg, s->spec->name, why, whylen);
     if (!e)
         e = arr_redis_connect(s->redis_host, s->redis_port, 2000, &s->redis, why, whylen);
     if (!e)
@@ -195,7 +198,7 @@ static arr_err open_clients(arr_svc *s, char *why, size_t whylen)
     if (!e)
         e = arr_kafka_consumer_new(s->brokers, s->group_id, client_id, s->consumed, NULL,
                                    &s->consumer, why, whylen);
-    if (!e && s->spec->transactional) {
+    if (!e && s->transactional) {
         char txn_id[ARR_NAME_MAX * 2 + 112];
         snprintf(txn_id, sizeof(txn_id), "%sarrears-%s-%s", s->topic_prefix, s->spec->name,
                  s->instance);
@@ -220,10 +223,14 @@ arr_err arr_svc_open(arr_svc *s, const arr_svc_spec *spec, int argc, char **argv
     e = arr_config_load(config_path, &s->cfg, why, sizeof(why));
     if (!e)
         e = load_settings(s, instance, why, sizeof(why));
+    const char *prefix = "";
+    if (!e)
+        e = arr_config_str(s->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
+    if (!e && strlen(prefix) >= sizeof(s->topic_prefix))
+        e = arr_errbuf_fail(ARR_ECONFIG, why, sizeof(why), "ARR_TOPIC_PREFIX: longer than %zu",
+                            sizeof(s->topic_prefix) - 1);
     if (!e) {
         s->log.instance = s->instance;
-        const char *prefix = "";
-        e = arr_config_str(s->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
         snprintf(s->topic_prefix, sizeof(s->topic_prefix), "%s", prefix);
         snprintf(s->group_id, sizeof(s->group_id), "%sarrears-%s", prefix, spec->name);
         int n = 0;
@@ -454,18 +461,6 @@ static void release_batch(arr_svc *s, int n)
         arr_kafka_msg_release(&s->batch[i]);
 }
 
-/* Batches of an import that died; those of a live import are left to it. */
-static void relay_batches(arr_svc *s)
-{
-    char why[512];
-    int n = 0;
-    arr_err e = arr_outbatch_relay(s->pg, s->spec->name, s->producer, &n, why, sizeof(why));
-    if (e)
-        arr_svc_failed(s, e, "outbox batch relay failed", why);
-    else if (n)
-        arr_log_info(&s->log, "relayed outbox batches left by a crash", NULL);
-}
-
 arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
 {
     char why[512] = "";
@@ -473,8 +468,6 @@ arr_err arr_svc_pg_step(arr_svc *s, const arr_svc_handler *h, int timeout_ms)
     int n = poll_batch(s, timeout_ms);
     if (n == 0) {
         arr_svc_relay(s, 5000, &relayed); /* a crash may have left rows behind */
-        if (s->spec->outbatch)
-            relay_batches(s);
         arr_err ie = s->spec->idle ? s->spec->idle(s, why, sizeof(why)) : ARR_OK;
         if (ie)
             arr_svc_failed(s, ie, "idle work failed", why);

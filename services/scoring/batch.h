@@ -6,7 +6,8 @@
  * with the model's input and the message itself) are written. An event claimed before (its
  * batch's Kafka transaction aborted after PostgreSQL had committed, or a zombie replica got
  * there first) is not folded again: its scores are read back from the history and produced
- * again unchanged. A clock.day_started event re-scores every open account of its partition.
+ * again unchanged. A clock.day_started event re-scores a chunk of its partition's open
+ * accounts and, when more remain, names the next chunk in a continuation event.
  * A payment labels the account's earlier scores (paid_at), for training.
  *
  * So PostgreSQL commits first, then the caller produces the batch's messages in the same
@@ -25,11 +26,13 @@
 
 typedef struct scoring_batch scoring_batch;
 
-/* One account scored in the batch, for the cache once committed (strings borrowed). */
+/* One account whose state the batch changed or scored, for the cache once committed
+ * (strings borrowed until the next reset). */
 typedef struct scoring_scored {
-    const char *key; /* tenant/account */
-    int probability_bp;
-    const char *strategy, *segment, *arm, *status;
+    const char *key;    /* tenant/account */
+    int probability_bp; /* -1: not scored in this batch (only its state changed) */
+    const char *strategy, *segment, *arm; /* NULL when not scored */
+    const char *status;
     const char *state; /* the encoded feature state */
 } scoring_scored;
 
@@ -47,10 +50,13 @@ arr_err scoring_batch_run(scoring_batch *b, arr_pg *pg, const scoring_engine *en
                           const arr_producer_id *who, int64_t now_ms, char *why, size_t whylen);
 /* The messages to produce, "key\tvalue\n" lines (borrowed), and how many. */
 const arr_buf *scoring_batch_messages(const scoring_batch *b, int *n);
+/* Continuations of a day's re-scoring for arrears.clock (a partition is re-scored
+ * RESCORE_CHUNK accounts per transaction), "key\tvalue\n" lines (borrowed), and how many. */
+const arr_buf *scoring_batch_continuations(const scoring_batch *b, int *n);
 /* Dead letters for the scoring DLQ (events whose payload the account's state refused),
  * "key\tvalue\n" lines (borrowed), and how many. */
 const arr_buf *scoring_batch_dead_letters(const scoring_batch *b, int *n);
-/* The accounts scored, for the cache: *n entries, borrowed until the next reset. */
-const scoring_scored *scoring_batch_scored(const scoring_batch *b, int *n);
+/* The accounts changed or scored, for the cache: *n entries, borrowed until the next reset. */
+const scoring_scored *scoring_batch_cached(scoring_batch *b, int *n);
 
 #endif

@@ -19,13 +19,12 @@
 #include "engine.h"
 
 #define TOPIC_SCORES "arrears.scores"
-#define BATCH_MAX 500
+#define TOPIC_CLOCK "arrears.clock"
 
 typedef struct scoring_ctx {
     arr_svc *svc;
     scoring_engine *engine;
     scoring_batch *batch;
-    arr_kafka_msg in[BATCH_MAX]; /* the batch's messages, without transactions */
 } scoring_ctx;
 
 static const char *const input_topics[] = {"arrears.accounts",        "arrears.payments.events",
@@ -37,15 +36,6 @@ static const arr_svc_spec spec = {
     .topics = input_topics,
     .dead_letter_topic = "arrears.scoring.dlq",
     .transactional = 1,
-};
-/* ARR_SCORING_TRANSACTIONS=0, for measuring what transactions cost: the idempotent producer
- * and offsets committed after the outputs are acknowledged, so at least once (a crash may
- * produce a batch's stored scores a second time, with the same event ids). */
-static const arr_svc_spec spec_plain = {
-    .name = "scoring",
-    .default_http_port = 18082,
-    .topics = input_topics,
-    .dead_letter_topic = "arrears.scoring.dlq",
 };
 
 static arr_err load_engine(scoring_ctx *ctx, char *why, size_t whylen)
@@ -105,18 +95,14 @@ static arr_err transform(void *opaque, const arr_kafka_msg *in, arr_kafka_txn *t
 
 static arr_err produce_lines(arr_kafka_txn *txn, const char *topic, const arr_buf *lines)
 {
-    const char *l = lines->data, *end = lines->data + lines->len;
+    const char *at = lines->data, *key, *value;
+    size_t key_len, value_len;
+    int more;
     arr_err e = ARR_OK;
-    while (!e && l && l < end) {
-        const char *tab = memchr(l, '\t', (size_t)(end - l));
-        const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-        if (!nl)
-            return ARR_EFATAL;
-        e = arr_kafka_txn_produce(txn, topic, l, (size_t)(tab - l), tab + 1,
-                                  (size_t)(nl - tab - 1));
-        l = nl + 1;
-    }
-    return e;
+    while (!e && (more = arr_outbatch_next(&at, lines->data + lines->len, &key, &key_len, &value,
+                                           &value_len)) == 1)
+        e = arr_kafka_txn_produce(txn, topic, key, key_len, value, value_len);
+    return e ? e : more < 0 ? ARR_EFATAL : ARR_OK;
 }
 
 /* Once per batch, still inside the transaction: the database work, then the outputs. */
@@ -133,7 +119,10 @@ static arr_err score_batch(void *opaque, arr_kafka_txn *txn, char *why, size_t w
     if (!e)
         e = produce_lines(txn, arr_svc_topic(s, spec.dead_letter_topic),
                           scoring_batch_dead_letters(ctx->batch, &dead));
-    if (!e && dead)
+    if (!e)
+        e = produce_lines(txn, arr_svc_topic(s, TOPIC_CLOCK),
+                          scoring_batch_continuations(ctx->batch, &n));
+    if (!e)
         arr_metric_add(s->m_dead, dead);
     return e;
 }
@@ -146,14 +135,33 @@ static arr_err produce_plain(arr_svc *s, const char *topic, const arr_buf *lines
                : ARR_OK;
 }
 
-/* One batch without a transaction: poll, score, produce, wait for the acknowledgements, then
- * commit the offsets. */
+/* A message that cannot be read, without a transaction: its dead letter is produced, and
+ * acknowledged, before the offsets are committed. */
+static arr_err dead_letter_plain(scoring_ctx *ctx, const arr_kafka_msg *in, const char *reason)
+{
+    arr_svc *s = ctx->svc;
+    char *value = NULL, key[ARR_KEY_MAX], id[ARR_UUID_STRLEN];
+    size_t len;
+    arr_err e = arr_deadletter_build(in, reason, &s->who, arr_clock_now_ms(&s->clock), &value, &len,
+                                     key, id);
+    if (!e)
+        e = arr_kafka_produce(s->producer, arr_svc_topic(s, spec.dead_letter_topic), key,
+                              strlen(key), value, len);
+    free(value);
+    if (!e)
+        arr_metric_add(s->m_dead, 1);
+    return e;
+}
+
+/* One batch without a transaction (ARR_KAFKA_TRANSACTIONS=0, for the benchmark): poll,
+ * score, produce, wait for the acknowledgements, then commit the offsets: at least once. */
 static arr_err plain_step(scoring_ctx *ctx, char *why, size_t whylen)
 {
     arr_svc *s = ctx->svc;
+    arr_kafka_msg *in = s->batch;
     int n = 0;
-    while (n < BATCH_MAX &&
-           arr_kafka_consumer_poll(s->consumer, n ? 0 : 500, &ctx->in[n], why, whylen) == ARR_OK)
+    while (n < s->batch_max &&
+           arr_kafka_consumer_poll(s->consumer, n ? 0 : 500, &in[n], why, whylen) == ARR_OK)
         n++;
     if (!n)
         return ARR_ETIMEOUT;
@@ -162,51 +170,62 @@ static arr_err plain_step(scoring_ctx *ctx, char *why, size_t whylen)
         arr_metric_add(s->m_consumed, 1);
         arr_envelope env;
         arr_envelope_init(&env);
-        if (arr_envelope_decode(ctx->in[i].value, ctx->in[i].value_len, &env, why, whylen) ==
-            ARR_OK)
-            e = scoring_batch_add(ctx->batch, &env, &ctx->in[i]);
-        arr_envelope_clear(&env); /* undecodable: left to the transactional path's dead letters */
+        char reason[600];
+        if (arr_envelope_decode(in[i].value, in[i].value_len, &env, why, whylen) == ARR_OK) {
+            e = scoring_batch_add(ctx->batch, &env, &in[i]);
+        } else {
+            snprintf(reason, sizeof(reason), "envelope: %s", why);
+            e = dead_letter_plain(ctx, &in[i], reason);
+        }
+        arr_envelope_clear(&env);
     }
     int k = 0;
     if (!e)
         e = scoring_batch_run(ctx->batch, s->pg, ctx->engine, &s->who, arr_clock_now_ms(&s->clock),
                               why, whylen);
+    int dead = 0;
+    if (!e)
+        e = produce_plain(s, arr_svc_topic(s, spec.dead_letter_topic),
+                          scoring_batch_dead_letters(ctx->batch, &dead), why, whylen);
     if (!e)
         e = produce_plain(s, arr_svc_topic(s, TOPIC_SCORES), scoring_batch_messages(ctx->batch, &k),
                           why, whylen);
     if (!e)
-        e = produce_plain(s, arr_svc_topic(s, spec.dead_letter_topic),
-                          scoring_batch_dead_letters(ctx->batch, &k), why, whylen);
+        e = produce_plain(s, arr_svc_topic(s, TOPIC_CLOCK),
+                          scoring_batch_continuations(ctx->batch, &k), why, whylen);
+    if (!e)
+        arr_metric_add(s->m_dead, dead);
     if (!e)
         e = arr_kafka_producer_flush(s->producer, 60000, why, whylen);
     if (!e)
-        e = arr_kafka_consumer_commit_msgs(s->consumer, ctx->in, n, why, whylen);
+        e = arr_kafka_consumer_commit_msgs(s->consumer, in, n, why, whylen);
     if (e && arr_kafka_consumer_rewind(s->consumer, why, whylen) != ARR_OK)
         e = ARR_EFATAL;
     for (int i = 0; i < n; i++)
-        arr_kafka_msg_release(&ctx->in[i]);
+        arr_kafka_msg_release(&in[i]);
     return e;
 }
 
-/* Scores are cached only after their transaction committed. */
+/* The cache is written only after the transaction committed: each changed account's feature
+ * state and status, and its score when it was scored. */
 static void cache_scores(scoring_ctx *ctx)
 {
     arr_svc *s = ctx->svc;
     int n = 0;
-    const scoring_scored *sc = scoring_batch_scored(ctx->batch, &n);
+    const scoring_scored *sc = scoring_batch_cached(ctx->batch, &n);
     for (int i = 0; sc && i < n; i++) {
         char key[ARR_KEY_MAX + 16], p[16];
         snprintf(key, sizeof(key), "arr:acct:%s", sc[i].key);
         snprintf(p, sizeof(p), "%d", sc[i].probability_bp);
-        const char *argv[] = {"HSET",           key,          "score_bp",    p,          "strategy",
-                              sc[i].strategy,   "segment",    sc[i].segment, "arm",      sc[i].arm,
-                              "scoring_status", sc[i].status, "features",    sc[i].state};
-        arr_redis_append(s->redis, 14, argv, NULL);
+        const char *argv[] = {
+            "HSET",       key,           "features", sc[i].state, "scoring_status",
+            sc[i].status, "score_bp",    p,          "strategy",  sc[i].strategy,
+            "segment",    sc[i].segment, "arm",      sc[i].arm};
+        arr_redis_append(s->redis, sc[i].probability_bp < 0 ? 6 : 14, argv, NULL);
     }
     char why[256];
     if (n && arr_redis_flush(s->redis, why, sizeof(why)) != ARR_OK)
         arr_log_warn(&s->log, "cache update failed", "reason", why, NULL);
-    arr_metric_add(s->m_published, n);
 }
 
 int main(int argc, char **argv)
@@ -214,9 +233,7 @@ int main(int argc, char **argv)
     arr_svc svc;
     scoring_ctx ctx = {.svc = &svc};
     char why[512] = "";
-    const char *tx = getenv("ARR_SCORING_TRANSACTIONS");
-    int transactions = !tx || strcmp(tx, "0") != 0;
-    arr_err e = arr_svc_open(&svc, transactions ? &spec : &spec_plain, argc, argv);
+    arr_err e = arr_svc_open(&svc, &spec, argc, argv);
     if (!e && (e = load_engine(&ctx, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot load the model or the strategy table", why);
     if (!e)
@@ -228,11 +245,14 @@ int main(int argc, char **argv)
     while (!e && arr_svc_running(&svc)) {
         int processed = 0;
         scoring_batch_reset(ctx.batch);
-        arr_err step = transactions ? arr_kafka_txn_process_batch(svc.txn, BATCH_MAX, 500,
-                                                                  transform, score_batch, &ctx,
-                                                                  &processed, why, sizeof(why))
-                                    : plain_step(&ctx, why, sizeof(why));
+        arr_err step = svc.transactional ? arr_kafka_txn_process_batch(svc.txn, svc.batch_max, 500,
+                                                                       transform, score_batch, &ctx,
+                                                                       &processed, why, sizeof(why))
+                                         : plain_step(&ctx, why, sizeof(why));
         if (!step) {
+            int produced = 0;
+            scoring_batch_messages(ctx.batch, &produced);
+            arr_metric_add(svc.m_published, produced); /* committed */
             cache_scores(&ctx);
         } else if (step != ARR_ETIMEOUT) {
             if (arr_svc_failed(&svc, step, "transaction failed", why))

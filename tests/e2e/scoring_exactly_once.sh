@@ -105,6 +105,9 @@ day=$(date -u -d '+20 days' +%F) # the accounts were placed today: 20 days later
 "$cli" clock tick --day "$day" >/dev/null # the same day again counts once
 rescored() { [[ $(q "select count(*) from scoring.scores where tenant in ('$t1', '$t2') and cause_type = 'clock.day_started'") == "$open" ]]; }
 check "the day re-scores each of the $open open accounts once" wait_for 300 rescored
+clock_scores() { score_lines | awk -F'\t' -v a="$t1" -v b="$t2" '($1 == a || $1 == b) && $4 == "clock.day_started"' | wc -l; }
+clock_once() { [[ $(clock_scores) == "$open" ]]; }
+check "and a read_committed consumer sees each of those scores once" wait_for 60 clock_once
 aged() {
   [[ $(q "with r as materialized (select account_id, features[2] d from scoring.scores
                     where tenant = '$t1' and cause_type = 'clock.day_started'),

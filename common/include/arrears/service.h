@@ -38,7 +38,6 @@ typedef struct arr_svc_spec {
     const char *const *topics;  /* input topics, NULL-terminated */
     const char *dead_letter_topic;
     int transactional; /* 1: outputs go through a Kafka transaction (no outbox relay) */
-    int outbatch;      /* 1: also relays <name>.outbox_batches left by a crash (arr_outbatch) */
     /* Optional: the service's own catching up when no message came (e.g. publishing what a
      * dead process left behind); a failure is logged and tried again next time. */
     arr_err (*idle)(arr_svc *s, char *why, size_t whylen);
@@ -72,6 +71,7 @@ struct arr_svc {
     arr_redis_stage *cache; /* cache writes waiting for the commit */
     arr_kafka_msg *batch;   /* the messages of the open unit of work */
     int batch_max;          /* ARR_BATCH_MAX */
+    int transactional;      /* spec->transactional unless ARR_KAFKA_TRANSACTIONS=0 */
     atomic_int ready; /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
     atomic_llong ready_at_ms; /* monotonic time of the last dependency check */
     int64_t next_check_ms;
