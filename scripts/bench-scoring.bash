@@ -25,7 +25,7 @@ run() {
   local ns="bench$stamp$1." tenant="bench$1$stamp"
   namespaces+=("$ns")
   ARR_TOPIC_PREFIX=$ns "$bin/arrears" topics apply >/dev/null
-  ARR_TOPIC_ACCOUNTS="${ns}arrears.accounts" "$bin/arrears" ingest accounts "$file" --tenant "$tenant" \
+  ARR_TOPIC_PREFIX=$ns "$bin/arrears" ingest accounts "$file" --tenant "$tenant" \
     --mapping deploy/mappings/gen-portfolio.csv.json --as-of 2026-11-01 >/dev/null 2>&1
   local want t0 t1 pid port=$((28700 + RANDOM % 90))
   want=$(q "select accepted from ingest.imports where tenant = '$tenant'")

@@ -20,7 +20,7 @@ cleanup() {
 }
 trap 'finish; rc=$?; cleanup; exit $rc' EXIT
 scores="${ARR_TOPIC_PREFIX}arrears.scores"
-export ARR_TOPIC_ACCOUNTS="${ARR_TOPIC_PREFIX}arrears.accounts"
+# No ARR_TOPIC_ACCOUNTS: the CLI's import follows the namespace by itself.
 n=${ARR_E2E_SCORING_ROWS:-100000}
 t1="sca$stamp" t2="scb$stamp"
 file="$E2E_TMP/portfolio.csv"
