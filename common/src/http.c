@@ -286,6 +286,7 @@ static enum MHD_Result run_route(struct MHD_Connection *conn, conn_state *st, co
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
+        .conn = conn,
     };
     int status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     const char *ctype = NULL;
@@ -493,4 +494,11 @@ arr_err arr_http_start(arr_http *h, char *errbuf, size_t errlen)
 uint16_t arr_http_port(const arr_http *h)
 {
     return h && h->daemon ? h->port : 0;
+}
+
+const char *arr_http_header(const arr_http_request *req, const char *name)
+{
+    return req->conn ? MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
+                                                   MHD_HEADER_KIND, name)
+                     : NULL;
 }

@@ -417,8 +417,10 @@ static arr_err step_one(arr_svc *s, const arr_svc_handler *h, const arr_kafka_ms
     } else {
         e = arr_inbox_claim(s->pg, s->spec->name, env.event_id, msg->topic, msg->partition,
                             msg->offset, &fresh, why, whylen);
+        s->current = msg;
         if (!e && fresh)
             e = h->apply(h->opaque, s, &env, why, whylen);
+        s->current = NULL;
         if (!e && !fresh)
             arr_metric_add(s->m_duplicates, 1);
         if (e == ARR_EINVAL || e == ARR_EDECODE) {

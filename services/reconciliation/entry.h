@@ -45,7 +45,7 @@ typedef struct recon_entry {
                                                    (API, JSON, processor metadata), else "" */
     char type_code[16];                         /* BAI2 type code, NACHA transaction code,
                                                    camt bank transaction code; may be "" */
-    char return_code[8];                        /* RETURN: R01..R99, "refund", "chargeback" */
+    char return_code[16];                       /* RETURN: R01..R99, "refund", "chargeback" */
     char returned_payment_id[RECON_ID_MAX + 1]; /* RETURN: the payment_id it undoes */
     char skip_reason[64];                       /* NOTICE/SKIPPED: stable code, e.g. "debit_entry" */
     int64_t line;                               /* 1-based line (or entry ordinal) in the source */

@@ -278,9 +278,9 @@ Test(recon_jsonl_parse, return_needs_what_it_returns)
     refused("{" BASE ",'kind':'return','returned_payment_id':'p 0','return_code':'R01'}",
             "line 2 field returned_payment_id: not an id (printable ASCII without spaces)");
     refused("{" BASE ",'kind':'return','returned_payment_id':'p0','return_code':'R01 x'}",
-            "line 2 field return_code: not 1 to 7 printable ASCII characters without spaces");
-    refused("{" BASE ",'kind':'return','returned_payment_id':'p0','return_code':'R0123456'}",
-            "line 2 field return_code: not 1 to 7 printable ASCII characters without spaces");
+            "line 2 field return_code: not 1 to 15 printable ASCII characters without spaces");
+    refused("{" BASE ",'kind':'return','returned_payment_id':'p0','return_code':'R0123456789abcdef'}",
+            "line 2 field return_code: not 1 to 15 printable ASCII characters without spaces");
 }
 
 Test(recon_jsonl_parse, bad_json)

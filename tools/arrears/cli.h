@@ -27,6 +27,7 @@ int cli_ingest(cli_ctx *c, int argc, char **argv);
 int cli_model(cli_ctx *c, int argc, char **argv);
 int cli_clock(cli_ctx *c, int argc, char **argv);
 int cli_cache(cli_ctx *c, int argc, char **argv);
+int cli_payments(cli_ctx *c, int argc, char **argv);
 
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);

@@ -23,7 +23,9 @@ static void usage(FILE *to)
             "  model train      fit a scorecard on the score history, gated on the current one\n"
             "  model evaluate   measure a model file on the score history\n"
             "  clock tick       a collection day begins: daily re-scoring\n"
-            "  cache rebuild    scoring's cached view in Redis, from PostgreSQL\n\n"
+            "  cache rebuild    the cached view of every account in Redis, from PostgreSQL\n"
+            "  payments import  a bank or processor file (camt.053/054, BAI2, NACHA, JSON)\n"
+            "  payments exceptions|resolve|arrange|verify  reconciliation's operator side\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
@@ -100,7 +102,7 @@ int main(int argc, char **argv)
         int (*fn)(cli_ctx *, int, char **);
     } commands[] = {{"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
                     {"sample", cli_sample}, {"ingest", cli_ingest}, {"model", cli_model},
-                    {"clock", cli_clock},   {"cache", cli_cache}};
+                    {"clock", cli_clock},   {"cache", cli_cache}, {"payments", cli_payments}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;

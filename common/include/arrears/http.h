@@ -27,7 +27,11 @@ typedef struct arr_http_request {
     const char *content_type;  /* or NULL; borrowed */
     const char *body;          /* borrowed, NUL-terminated, body_len bytes */
     size_t body_len;
+    void *conn; /* private: the connection, for arr_http_header */
 } arr_http_request;
+
+/* Any request header by name (case-insensitive), or NULL; borrowed for the handler's call. */
+const char *arr_http_header(const arr_http_request *req, const char *name);
 
 /* A route handler fills status, content type (static string) and the response body. */
 typedef void (*arr_http_handler_fn)(void *opaque, const arr_http_request *req, int *status,

@@ -70,6 +70,7 @@ struct arr_svc {
     arr_kafka_txn *txn;     /* transactional services only */
     arr_redis_stage *cache; /* cache writes waiting for the commit */
     arr_kafka_msg *batch;   /* the messages of the open unit of work */
+    const arr_kafka_msg *current; /* the message being applied (inbox services), else NULL */
     int batch_max;          /* ARR_BATCH_MAX */
     int transactional;      /* spec->transactional unless ARR_KAFKA_TRANSACTIONS=0 */
     atomic_int ready; /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
