@@ -593,12 +593,18 @@ static arr_err finish_entry(parser *ps)
         snprintf(x->end_to_end_id, sizeof(x->end_to_end_id), "%s", p->orig_trace);
         if (is_return) {
             snprintf(x->return_code, sizeof(x->return_code), "%s", p->code);
-            if (p->amount > 0) {
+            /* A returned credit (codes ending in 1: 21, 31, 41, 51) is money we sent coming
+             * back, not a debtor's payment undone: recorded, never applied. */
+            if (p->amount > 0 && p->tc % 10 == 1) {
+                snprintf(x->skip_reason, sizeof(x->skip_reason), "returned_credit:%s", p->code);
+                x->returned_payment_id[0] = '\0';
+            } else if (p->amount > 0) {
                 x->kind = RECON_RETURN;
                 ps->sum.returns++;
                 return ARR_OK;
+            } else {
+                snprintf(x->skip_reason, sizeof(x->skip_reason), "return:%s", p->code);
             }
-            snprintf(x->skip_reason, sizeof(x->skip_reason), "return:%s", p->code);
         } else {
             snprintf(x->skip_reason, sizeof(x->skip_reason), "noc:%s", p->code);
         }

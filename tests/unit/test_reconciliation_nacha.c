@@ -154,9 +154,11 @@ static void check_return_web(const recon_entries *l, const recon_nacha_summary *
     cr_assert_eq(a->received_at_ms, MS_2000_01_01);
     cr_assert_eq(a->line, 3);
 
-    cr_assert_eq(b->kind, RECON_RETURN);
+    /* Transaction code 21: a returned credit (money we sent coming back), recorded only. */
+    cr_assert_eq(b->kind, RECON_NOTICE);
+    cr_assert_str_eq(b->skip_reason, "returned_credit:R03");
     cr_assert_str_eq(b->payment_id, "nacha:return:021000029461242");
-    cr_assert_str_eq(b->returned_payment_id, "nacha:091400600000003");
+    cr_assert_str_eq(b->returned_payment_id, "");
     cr_assert_str_eq(b->return_code, "R03");
     cr_assert_eq(b->amount_cents, 4565);
     cr_assert_str_eq(b->payer_name, "Bob Marley");
@@ -167,8 +169,9 @@ static void check_return_web(const recon_entries *l, const recon_nacha_summary *
     cr_assert_eq(s->batches, 2);
     cr_assert_eq(s->entries, 2);
     cr_assert_eq(s->addenda, 2);
-    cr_assert_eq(s->returns, 2);
-    cr_assert_eq(s->payments + s->notices + s->skipped, 0);
+    cr_assert_eq(s->returns, 1);
+    cr_assert_eq(s->notices, 1); /* the returned credit */
+    cr_assert_eq(s->payments + s->skipped, 0);
     cr_assert_eq(s->debit_cents, 12354);
     cr_assert_eq(s->credit_cents, 4565);
 }
@@ -441,13 +444,13 @@ Test(recon_nacha, malformed_return_code)
 Test(recon_nacha, well_formed_unknown_return_code_is_kept)
 {
     char *t = slurp("return-WEB.ach");
-    set_at(t, 8, 4, "R98");
+    set_at(t, 4, 4, "R98"); /* the first return: a returned debit (code 26) */
     recon_entries l;
     recon_entries_init(&l, 0);
     recon_nacha_summary s;
     parse_ok(t, &l, &s);
-    cr_assert_str_eq(l.v[1].return_code, "R98");
-    cr_assert_eq(l.v[1].kind, RECON_RETURN);
+    cr_assert_str_eq(l.v[0].return_code, "R98");
+    cr_assert_eq(l.v[0].kind, RECON_RETURN);
     recon_entries_free(&l);
     free(t);
 }

@@ -1,6 +1,6 @@
-/* arrears cache rebuild: Redis is a cache; this rebuilds scoring's part of it from
- * PostgreSQL, the truth: each account's encoded feature state and status, and its latest
- * score, strategy, segment and arm. Streamed with a cursor and pipelined, so it runs in
+/* arrears cache rebuild: Redis is a cache; this rebuilds it from PostgreSQL, the truth:
+ * scoring's part (each account's encoded feature state and status, and its latest score,
+ * strategy, segment and arm) and reconciliation's (balance and ledger status). Streamed with a cursor and pipelined, so it runs in
  * constant memory whatever the number of accounts. No personal data: none is in those
  * tables. */
 #include <stdio.h>
@@ -16,8 +16,9 @@
 static void usage(FILE *to)
 {
     fprintf(to, "usage: arrears cache rebuild [--tenant T]\n"
-                "           scoring's cached view of every account (or one tenant's), from\n"
-                "           scoring.accounts and the latest score in scoring.scores\n");
+                "           the cached view of every account (or one tenant's), from\n"
+                "           scoring.accounts, the latest score in scoring.scores and\n"
+                "           reconciliation.ledger\n");
 }
 
 static arr_err write_chunk(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen)
@@ -46,6 +47,53 @@ static arr_err write_chunk(arr_redis *r, PGresult *res, long *n, char *why, size
     return arr_redis_flush(r, why, whylen);
 }
 
+static arr_err write_ledger_chunk(arr_redis *r, PGresult *res, long *n, char *why,
+                                  size_t whylen)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        char key[400];
+        snprintf(key, sizeof(key), "arr:acct:%s/%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        const char *argv[] = {"HSET", key, "balance_cents", PQgetvalue(res, i, 2),
+                              "ledger_status", PQgetvalue(res, i, 3)};
+        arr_err e = arr_redis_append(r, 6, argv, NULL);
+        if (e)
+            return e;
+    }
+    *n += PQntuples(res);
+    return arr_redis_flush(r, why, whylen);
+}
+
+typedef arr_err (*chunk_fn)(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen);
+
+/* One cursor over sql (its $1 the tenant or NULL), written to Redis a chunk at a time. */
+static arr_err stream(arr_pg *pg, arr_redis *r, const char *sql, const char *tenant,
+                      chunk_fn write, long *n, char *why, size_t whylen)
+{
+    arr_err e = arr_pg_begin(pg, why, whylen);
+    if (!e) {
+        const char *params[] = {tenant};
+        PGresult *res = PQexecParams(arr_pg_conn(pg), sql, 1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            snprintf(why, whylen, "%s", PQresultErrorMessage(res));
+            e = ARR_EPG;
+        }
+        PQclear(res);
+    }
+    for (int more = 1; !e && more;) {
+        PGresult *res = PQexec(arr_pg_conn(pg), "FETCH " CHUNK " FROM acct");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            snprintf(why, whylen, "%s", PQresultErrorMessage(res));
+            e = ARR_EPG;
+        } else {
+            more = PQntuples(res) > 0;
+            e = write(r, res, n, why, whylen);
+        }
+        PQclear(res);
+    }
+    arr_pg_rollback(pg);
+    return e;
+}
+
 int cli_cache(cli_ctx *c, int argc, char **argv)
 {
     if (argc < 1 || cli_wants_help(argc, argv) || strcmp(argv[0], "rebuild") != 0) {
@@ -60,48 +108,31 @@ int cli_cache(cli_ctx *c, int argc, char **argv)
     char why[512] = "";
     arr_pg *pg = NULL;
     arr_redis *r = NULL;
+    long n = 0, m = 0;
     arr_err e = arr_pg_connect(c->pg_conninfo, &pg, why, sizeof(why));
     if (!e)
         e = arr_redis_connect(c->redis_host, c->redis_port, 5000, &r, why, sizeof(why));
     if (!e)
-        e = arr_pg_begin(pg, why, sizeof(why));
-    if (!e) {
-        const char *params[] = {tenant};
-        PGresult *res = PQexecParams(
-            arr_pg_conn(pg),
-            "DECLARE acct NO SCROLL CURSOR FOR SELECT a.tenant, a.account_id, a.state, a.status,"
-            " s.probability, s.strategy, s.segment, s.arm FROM scoring.accounts a"
-            " LEFT JOIN LATERAL (SELECT probability, strategy, segment, arm FROM scoring.scores s"
-            " WHERE s.tenant = a.tenant AND s.account_id = a.account_id"
-            " ORDER BY s.scored_at DESC, s.score_event_id DESC LIMIT 1) s ON true"
-            " WHERE $1::text IS NULL OR a.tenant = $1",
-            1, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-            e = ARR_EPG;
-        }
-        PQclear(res);
-    }
-    long n = 0;
-    for (int more = 1; !e && more;) {
-        PGresult *res = PQexec(arr_pg_conn(pg), "FETCH " CHUNK " FROM acct");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-            e = ARR_EPG;
-        } else {
-            more = PQntuples(res) > 0;
-            e = write_chunk(r, res, &n, why, sizeof(why));
-        }
-        PQclear(res);
-    }
-    if (pg)
-        arr_pg_rollback(pg);
+        e = stream(pg, r,
+                   "DECLARE acct NO SCROLL CURSOR FOR SELECT a.tenant, a.account_id, a.state,"
+                   " a.status, s.probability, s.strategy, s.segment, s.arm FROM scoring.accounts a"
+                   " LEFT JOIN LATERAL (SELECT probability, strategy, segment, arm FROM"
+                   " scoring.scores s WHERE s.tenant = a.tenant AND s.account_id = a.account_id"
+                   " ORDER BY s.scored_at DESC, s.score_event_id DESC LIMIT 1) s ON true"
+                   " WHERE $1::text IS NULL OR a.tenant = $1",
+                   tenant, write_chunk, &n, why, sizeof(why));
+    if (!e)
+        e = stream(pg, r,
+                   "DECLARE acct NO SCROLL CURSOR FOR SELECT tenant, account_id, balance_cents,"
+                   " status FROM reconciliation.ledger WHERE $1::text IS NULL OR tenant = $1",
+                   tenant, write_ledger_chunk, &m, why, sizeof(why));
     arr_redis_free(r);
     arr_pg_free(pg);
     if (e) {
         fprintf(stderr, "arrears cache rebuild: %s\n", why);
         return 1;
     }
-    printf("cache: %ld account(s) rebuilt from PostgreSQL\n", n);
+    printf("cache: %ld account(s) of scoring and %ld of reconciliation rebuilt from PostgreSQL\n",
+           n, m);
     return 0;
 }

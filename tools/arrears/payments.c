@@ -38,6 +38,8 @@ static void usage(FILE *to)
             "       arrears payments resolve PAYMENT --account A [--tenant T] [--by NAME]\n"
             "       arrears payments arrange --account A --kind plan|promise|settlement\n"
             "                       --terms JSON [--tenant T] [--by NAME]\n"
+            "       arrears payments arrange --file F [--tenant T] [--by NAME]\n"
+            "           F: one {\"account_id\", \"kind\", \"terms\"} per line, in one transaction\n"
             "       arrears payments verify [--tenant T]\n"
             "The tenant defaults to $ARR_TENANT, else \"default\".\n");
 }
@@ -499,8 +501,74 @@ static arr_err run_arrange(recon_book *b, const arr_envelope *cause, void *arg, 
     return recon_book_arrange(b, cause, a->kind, a->terms, a->who, why, whylen);
 }
 
+/* --file: one arrangement per line {"account_id","kind","terms"}, all in one transaction. */
+typedef struct arrange_file {
+    const char *path, *who, *tenant;
+    long made, lines;
+} arrange_file;
+
+static arr_err run_arrange_file(recon_book *b, const arr_envelope *cause, void *arg, char *why,
+                                size_t whylen)
+{
+    arrange_file *af = arg;
+    FILE *f = fopen(af->path, "r");
+    if (!f)
+        return arr_errbuf_fail(ARR_EIO, why, whylen, "%s: cannot open", af->path);
+    char line[65536];
+    arr_err e = ARR_OK;
+    while (!e && fgets(line, sizeof(line), f)) {
+        af->lines++;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        const char *account = json_string_value(json_object_get(o, "account_id"));
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        json_t *terms = json_object_get(o, "terms");
+        if (!o || !account || !arr_account_valid(account) || !kind || !json_is_object(terms)) {
+            e = arr_errbuf_fail(ARR_EINVAL, why, whylen,
+                                "%s line %ld: must be {\"account_id\", \"kind\", \"terms\"}",
+                                af->path, af->lines);
+        } else {
+            arr_envelope c = *cause;
+            snprintf(c.account, sizeof(c.account), "%s", account);
+            char inner[600];
+            e = recon_book_arrange(b, &c, kind, terms, af->who, inner, sizeof(inner));
+            if (e)
+                arr_errbuf_set(why, whylen, "%s line %ld: %s", af->path, af->lines, inner);
+            else
+                af->made++;
+        }
+        json_decref(o);
+    }
+    fclose(f);
+    return e;
+}
+
 static int cmd_arrange(cli_ctx *c, int argc, char **argv)
 {
+    const char *file = cli_arg(argc, argv, "--file", NULL);
+    if (file) {
+        arrange_file af = {.path = file,
+                           .who = cli_arg(argc, argv, "--by", "cli"),
+                           .tenant = tenant_of(c, argc, argv)};
+        if (!arr_tenant_valid(af.tenant)) {
+            usage(stderr);
+            return 2;
+        }
+        arr_clock clock;
+        arr_clock_init_real(&clock);
+        arr_envelope cause;
+        char name[600];
+        snprintf(name, sizeof(name), "payments.arrange-file/%s", file);
+        cli_envelope(&cause, af.tenant, "arrangements", "arrangement.made", name,
+                     arr_clock_now_ms(&clock), "reconciliation");
+        int rc = with_book(c, "arrange", &cause, run_arrange_file, &af);
+        arr_envelope_clear(&cause);
+        if (!rc)
+            printf("arrange: %ld arrangement(s) from %s for %s\n", af.made, file, af.tenant);
+        return rc;
+    }
     const char *tenant = tenant_of(c, argc, argv);
     const char *account = cli_arg(argc, argv, "--account", NULL);
     const char *text = cli_arg(argc, argv, "--terms", NULL);
