@@ -738,6 +738,11 @@ arr_err recon_book_take(recon_book *b, const arr_envelope *env, char *why, size_
     arr_err e = recon_payload_to_entry(env->payload, &p, why, whylen);
     if (e)
         return e;
+    /* The envelope's account is the account the source named, else the payment's own id
+     * (or a return's original): a producer that names the account only there still counts. */
+    if (!p.account_hint[0] && strcmp(env->account, p.payment_id) != 0 &&
+        strcmp(env->account, p.returned_payment_id) != 0)
+        snprintf(p.account_hint, sizeof(p.account_hint), "%s", env->account);
     int fresh;
     int recorded_only = p.kind == RECON_NOTICE || p.kind == RECON_SKIPPED;
     e = claim(b, env, &p, recorded_only ? "recorded" : "unmatched", &fresh, why, whylen);
