@@ -203,8 +203,11 @@ static arr_err load_account(recon_book *b, const char *tenant, const char *accou
     return e;
 }
 
+/* cache: 0 when the change leaves balance and status alone (a day's deadlines), so a day
+ * touching thousands of accounts stages nothing for Redis. */
 static arr_err save_account(recon_book *b, const char *tenant, const char *account,
-                            const recon_account *a, int64_t at_ms, char *why, size_t whylen)
+                            const recon_account *a, int64_t at_ms, int cache, char *why,
+                            size_t whylen)
 {
     if (!recon_account_consistent(a))
         return arr_errbuf_fail(ARR_EFATAL, why, whylen,
@@ -234,7 +237,7 @@ static arr_err save_account(recon_book *b, const char *tenant, const char *accou
                             bal, tj, inst, sett, next ? dl : NULL, at};
     arr_err e = arr_pg_run(b->pg, "rb_acct_put", 13, params, NULL, why, whylen);
     free(tj);
-    if (!e && b->hooks.cache)
+    if (!e && cache && b->hooks.cache)
         b->hooks.cache(b->hooks.ctx, tenant, account, a->balance_cents,
                        recon_status_name(a->status));
     return e;
@@ -337,7 +340,7 @@ arr_err recon_book_account_event(recon_book *b, const arr_envelope *env, int32_t
     } else {
         recon_account_close(&a);
     }
-    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, why, whylen);
+    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, 1, why, whylen);
 }
 
 /* ---- payments ---------------------------------------------------------------------- */
@@ -453,7 +456,7 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
         e = set_payment(b, cause->tenant, p->payment_id, account, status, via,
                         ap.allocated_cents, ap.unapplied_cents, NULL, why, whylen);
     if (!e)
-        e = save_account(b, cause->tenant, account, &a, p->received_at_ms, why, whylen);
+        e = save_account(b, cause->tenant, account, &a, p->received_at_ms, 1, why, whylen);
     if (e)
         return e;
     char at[ARR_TIME_STRLEN];
@@ -715,7 +718,7 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
                         take < ret->amount_cents ? "more than was left of the payment" : NULL,
                         why, whylen);
     if (!e)
-        e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, why, whylen);
+        e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, 1, why, whylen);
     if (e)
         return e;
     b->counts.reversed++;
@@ -891,7 +894,7 @@ arr_err recon_book_arrange(recon_book *b, const arr_envelope *cause, const char 
         return e; /* the same arrangement again: made once */
     e = set_terms(&a, kind, terms, id, why, whylen);
     if (!e)
-        e = save_account(b, cause->tenant, cause->account, &a, cause->event_time_ms, why, whylen);
+        e = save_account(b, cause->tenant, cause->account, &a, cause->event_time_ms, 1, why, whylen);
     return e;
 }
 
@@ -930,7 +933,7 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         return e;
     recon_day d;
     recon_account_day(&a, day_ms, &d);
-    e = save_account(b, tenant, account, &a, day_ms, why, whylen);
+    e = save_account(b, tenant, account, &a, day_ms, 0, why, whylen);
     arr_envelope c = *env;
     snprintf(c.tenant, sizeof(c.tenant), "%s", tenant);
     char date[16], name[RECON_TERM_ID_MAX + 48];

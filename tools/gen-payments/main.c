@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define LINE_CAP (64 * 1024) /* longest portfolio line, newline excluded */
@@ -608,7 +609,25 @@ typedef struct gen {
     ret *rets; /* sorted by the payment returned */
     size_t n_rets;
     int64_t missing[MISSING_RETURNS]; /* amounts of the returns of nothing */
+    /* A payment matched by amount and name must meet one account owing its amount: the
+     * amounts plans and offers make others owe are kept from it, and partial payments never
+     * leave one of its amounts behind (sorted, for lookups). */
+    int64_t *owed, *by_name;
+    size_t n_owed, n_by_name;
 } gen;
+
+static int has(const int64_t *v, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == x;
+}
 
 /* What was written, for expected.json. */
 typedef struct totals {
@@ -626,7 +645,7 @@ static int64_t settlement_offer(int64_t balance)
     return balance * 60 / 100;
 }
 
-static int eligible(const acct *a, int cat)
+static int eligible(const gen *g, const acct *a, int cat)
 {
     if (a->used || a->cents <= 0)
         return 0;
@@ -635,7 +654,7 @@ static int eligible(const acct *a, int cat)
     if (cat == C_PARTIAL)
         return a->cents >= 2 && a->invoice[0];
     if (cat == C_NAME)
-        return a->unique_balance && a->payer[0];
+        return a->unique_balance && a->payer[0] && !has(g->owed, g->n_owed, a->cents);
     return 1;
 }
 
@@ -645,7 +664,7 @@ static size_t pick(gen *g, int cat, size_t want, uint32_t *out, const char *what
     size_t got = 0;
     for (size_t i = 0; i < g->pf.n && got < want; i++) {
         acct *a = &g->pf.a[g->order[i]];
-        if (eligible(a, cat)) {
+        if (eligible(g, a, cat)) {
             a->used = 1;
             out[got++] = g->order[i];
         }
@@ -666,8 +685,12 @@ static void add_pay(gen *g, int cat, uint32_t ai)
     p->day = (uint8_t)between(&g->r, FIRST_DAY, LAST_DAY);
     p->cents = balance;
     if (cat == C_PARTIAL) {
-        p->cents = balance * between(&g->r, 10, 90) / 100;
-        p->cents = p->cents < 1 ? 1 : p->cents >= balance ? balance - 1 : p->cents;
+        for (int tries = 0; tries < 50; tries++) {
+            p->cents = balance * between(&g->r, 10, 90) / 100;
+            p->cents = p->cents < 1 ? 1 : p->cents >= balance ? balance - 1 : p->cents;
+            if (!has(g->by_name, g->n_by_name, balance - p->cents))
+                break;
+        }
     } else if (cat == C_OVER) {
         p->cents = balance + between(&g->r, 1, 5000);
     } else if (cat == C_MISC) {
@@ -716,10 +739,26 @@ static int generate(gen *g, size_t n)
     /* The narrowest categories choose first so the broad ones do not use up their accounts. */
     g->n_plans = pick(g, C_INST, n_arr, g->plans, "payment plans");
     g->n_settles = pick(g, C_SETTLE, n_arr, g->settles, "settlements");
+    g->owed = malloc((3 * n_arr + 1) * sizeof *g->owed);
+    g->by_name = malloc((want[C_NAME] + 1) * sizeof *g->by_name);
+    if (!g->owed || !g->by_name)
+        goto nomem;
+    for (size_t i = 0; i < g->n_plans; i++) {
+        g->owed[g->n_owed++] = instalment(g->pf.a[g->plans[i]].cents, 0);
+        g->owed[g->n_owed++] = instalment(g->pf.a[g->plans[i]].cents, 1);
+    }
+    for (size_t i = 0; i < g->n_settles; i++)
+        g->owed[g->n_owed++] = settlement_offer(g->pf.a[g->settles[i]].cents);
+    qsort(g->owed, g->n_owed, sizeof *g->owed, cmp_i64);
     static const int PICK_ORDER[] = {C_NAME, C_PARTIAL, C_EXACT, C_OVER};
     for (size_t k = 0; k < sizeof PICK_ORDER / sizeof *PICK_ORDER; k++) {
         int c = PICK_ORDER[k];
         size_t got = pick(g, c, want[c], idx, CAT_NAMES[c]);
+        if (c == C_NAME) {
+            for (size_t i = 0; i < got; i++)
+                g->by_name[g->n_by_name++] = g->pf.a[idx[i]].cents;
+            qsort(g->by_name, g->n_by_name, sizeof *g->by_name, cmp_i64);
+        }
         for (size_t i = 0; i < got; i++)
             add_pay(g, c, idx[i]);
     }
@@ -782,6 +821,8 @@ nomem:
 
 static void gen_free(gen *g)
 {
+    free(g->owed);
+    free(g->by_name);
     free(g->order);
     free(g->plans);
     free(g->settles);
