@@ -8,6 +8,10 @@
 #include "payload.h"
 
 #define I64(buf, v) snprintf(buf, sizeof(buf), "%lld", (long long)(v))
+/* What matching needs of a candidate account. */
+#define CANDIDATE                                                                                  \
+    "account_id, currency, balance_cents, instalment_due_cents, settlement_due_cents,"             \
+    " COALESCE(debtor_name, '') AS name, status"
 
 static const struct {
     const char *name, *sql;
@@ -30,13 +34,32 @@ static const struct {
      " instalment_due_cents = $10, settlement_due_cents = $11, next_deadline = $12,"
      " updated_at = $13 WHERE tenant = $1 AND account_id = $2",
      13},
+    /* A payment's (or a return's) whole effect in one round trip: its allocations, its
+     * row, the account's ledger. */
+    {"rb_change",
+     "WITH a AS (INSERT INTO reconciliation.allocations (tenant, payment_id, seq, account_id,"
+     " invoice_id, bucket, cents, by_payment, at) SELECT $1, $2, COALESCE((SELECT MAX(seq)"
+     " FROM reconciliation.allocations WHERE tenant = $1 AND payment_id = $2), 0) + x.o, $3,"
+     " x.inv, x.b, x.c, $4, $13 FROM unnest($5::text[], $6::text[], $7::bigint[])"
+     " WITH ORDINALITY AS x(inv, b, c, o)),"
+     " p AS (UPDATE reconciliation.payments SET account_id = $3, status = $8,"
+     " matched_via = NULLIF($9, ''), allocated_cents = $10, unapplied_cents = $11,"
+     " note = COALESCE(NULLIF($12, ''), note) WHERE tenant = $1 AND payment_id = $4)"
+     " UPDATE reconciliation.ledger SET status = $14, adjusted_cents = $15, applied_cents = $16,"
+     " reversed_cents = $17, waived_cents = $18, balance_cents = $19, terms = $20,"
+     " instalment_due_cents = $21, settlement_due_cents = $22, next_deadline = $23,"
+     " updated_at = $13 WHERE tenant = $1 AND account_id = $3",
+     23},
+    /* The claim also says whether returns wait for this payment (one round trip less). */
     {"rb_pay_claim",
-     "INSERT INTO reconciliation.payments (tenant, payment_id, kind, source, amount_cents,"
-     " currency, received_at, reference, payer_name, end_to_end_id, type_code, return_code,"
-     " returned_payment_id, event_id, status, note)"
+     "WITH ins AS (INSERT INTO reconciliation.payments (tenant, payment_id, kind, source,"
+     " amount_cents, currency, received_at, reference, payer_name, end_to_end_id, type_code,"
+     " return_code, returned_payment_id, event_id, status, note)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), NULLIF($10, ''),"
      " NULLIF($11, ''), NULLIF($12, ''), NULLIF($13, ''), $14, $15, NULLIF($16, ''))"
-     " ON CONFLICT (tenant, payment_id) DO NOTHING",
+     " ON CONFLICT (tenant, payment_id) DO NOTHING RETURNING 1)"
+     " SELECT (SELECT count(*) FROM ins), EXISTS (SELECT 1 FROM reconciliation.payments"
+     " WHERE tenant = $1 AND returned_payment_id = $2 AND status = 'pending_original')",
      16},
     {"rb_pay_set",
      "UPDATE reconciliation.payments SET account_id = NULLIF($3, ''), status = $4,"
@@ -58,29 +81,28 @@ static const struct {
      " AND returned_payment_id = $2 AND status = 'pending_original' ORDER BY recorded_at,"
      " payment_id FOR UPDATE",
      2},
-    {"rb_alloc_insert",
-     "INSERT INTO reconciliation.allocations (tenant, payment_id, seq, account_id, invoice_id,"
-     " bucket, cents, by_payment, at) SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6,"
-     " $7, $8 FROM reconciliation.allocations WHERE tenant = $1 AND payment_id = $2",
-     8},
     {"rb_alloc_net",
      "SELECT invoice_id, bucket, SUM(cents) FROM reconciliation.allocations"
      " WHERE tenant = $1 AND payment_id = $2 GROUP BY invoice_id, bucket"
      " HAVING SUM(cents) > 0 ORDER BY MIN(seq)",
      2},
+    /* Each arm its own index scan (a UNION, not an OR): the plan must not depend on
+     * statistics that lag behind a ledger growing by thousands of accounts a second. */
     {"rb_lookup_ids",
      "SELECT account_id, currency, balance_cents, instalment_due_cents, settlement_due_cents,"
-     " COALESCE(debtor_name, ''), status, account_id = ANY($2::text[])"
-     " FROM reconciliation.ledger WHERE tenant = $1"
-     " AND (account_id = ANY($2::text[]) OR invoice_id = ANY($2::text[]))"
+     " name, status, bool_or(by_id) FROM (SELECT " CANDIDATE ", true AS by_id"
+     " FROM reconciliation.ledger WHERE tenant = $1 AND account_id = ANY($2::text[])"
+     " UNION ALL SELECT " CANDIDATE ", false FROM reconciliation.ledger WHERE tenant = $1"
+     " AND invoice_id = ANY($2::text[])) c GROUP BY 1, 2, 3, 4, 5, 6, 7"
      " ORDER BY account_id LIMIT 32",
      2},
     {"rb_lookup_amount",
-     "SELECT account_id, currency, balance_cents, instalment_due_cents, settlement_due_cents,"
-     " COALESCE(debtor_name, ''), status, false FROM reconciliation.ledger"
-     " WHERE tenant = $1 AND status <> 'closed' AND (balance_cents = $2::bigint"
-     " OR instalment_due_cents = $2::bigint OR settlement_due_cents = $2::bigint)"
-     " ORDER BY account_id LIMIT 32",
+     "SELECT *, false FROM (SELECT " CANDIDATE " FROM reconciliation.ledger WHERE tenant = $1"
+     " AND balance_cents = $2::bigint UNION SELECT " CANDIDATE " FROM reconciliation.ledger"
+     " WHERE tenant = $1 AND instalment_due_cents > 0 AND instalment_due_cents = $2::bigint"
+     " UNION SELECT " CANDIDATE " FROM reconciliation.ledger WHERE tenant = $1"
+     " AND settlement_due_cents > 0 AND settlement_due_cents = $2::bigint) c"
+     " WHERE status <> 'closed' ORDER BY account_id LIMIT 32",
      2},
     {"rb_exc_open",
      "INSERT INTO reconciliation.exceptions (tenant, payment_id, reason, detail, candidates,"
@@ -203,11 +225,47 @@ static arr_err load_account(recon_book *b, const char *tenant, const char *accou
     return e;
 }
 
-/* cache: 0 when the change leaves balance and status alone (a day's deadlines), so a day
- * touching thousands of accounts stages nothing for Redis. */
+/* What a payment or a return did besides the ledger: allocations of alloc_payment, and the
+ * payments row of row_payment (which is also the allocations' by_payment). */
+typedef struct book_change {
+    const char *alloc_payment, *row_payment;
+    const recon_alloc *allocs;
+    size_t n_allocs;
+    const char *status, *via, *note;
+    int64_t allocated, unapplied;
+} book_change;
+
+static arr_err change_arrays(const book_change *c, arr_buf *inv, arr_buf *bucket, arr_buf *cents)
+{
+    arr_err e = arr_pg_array_open(inv);
+    if (!e)
+        e = arr_pg_array_open(bucket);
+    if (!e)
+        e = arr_pg_array_open(cents);
+    for (size_t i = 0; !e && i < c->n_allocs; i++) {
+        char v[24];
+        I64(v, c->allocs[i].cents);
+        e = arr_pg_array_add(inv, c->allocs[i].invoice_id);
+        if (!e)
+            e = arr_pg_array_add(bucket, recon_bucket_name(c->allocs[i].bucket));
+        if (!e)
+            e = arr_pg_array_add(cents, v);
+    }
+    if (!e)
+        e = arr_pg_array_close(inv);
+    if (!e)
+        e = arr_pg_array_close(bucket);
+    if (!e)
+        e = arr_pg_array_close(cents);
+    return e;
+}
+
+/* Writes the account's ledger row, with change (may be NULL) in the same statement.
+ * cache: 0 when balance and status stay as they were (a day's deadlines), so a day touching
+ * thousands of accounts stages nothing for Redis. */
 static arr_err save_account(recon_book *b, const char *tenant, const char *account,
-                            const recon_account *a, int64_t at_ms, int cache, char *why,
-                            size_t whylen)
+                            const recon_account *a, int64_t at_ms, int cache,
+                            const book_change *change, char *why, size_t whylen)
 {
     if (!recon_account_consistent(a))
         return arr_errbuf_fail(ARR_EFATAL, why, whylen,
@@ -233,9 +291,49 @@ static arr_err save_account(recon_book *b, const char *tenant, const char *accou
     json_decref(terms);
     if (!tj)
         return arr_errbuf_fail(ARR_ENOMEM, why, whylen, "ledger terms");
-    const char *params[] = {tenant, account, recon_status_name(a->status), adj, app, rev, wai,
-                            bal, tj, inst, sett, next ? dl : NULL, at};
-    arr_err e = arr_pg_run(b->pg, "rb_acct_put", 13, params, NULL, why, whylen);
+    arr_err e;
+    if (!change) {
+        const char *params[] = {tenant, account, recon_status_name(a->status), adj, app, rev, wai,
+                                bal, tj, inst, sett, next ? dl : NULL, at};
+        e = arr_pg_run(b->pg, "rb_acct_put", 13, params, NULL, why, whylen);
+    } else {
+        arr_buf inv, bucket, cents;
+        arr_buf_init(&inv, 65536);
+        arr_buf_init(&bucket, 4096);
+        arr_buf_init(&cents, 4096);
+        char al[24], un[24];
+        I64(al, change->allocated);
+        I64(un, change->unapplied);
+        e = change_arrays(change, &inv, &bucket, &cents);
+        const char *params[] = {tenant,
+                                change->alloc_payment,
+                                account,
+                                change->row_payment,
+                                inv.data,
+                                bucket.data,
+                                cents.data,
+                                change->status,
+                                change->via ? change->via : "",
+                                al,
+                                un,
+                                change->note ? change->note : "",
+                                at,
+                                recon_status_name(a->status),
+                                adj,
+                                app,
+                                rev,
+                                wai,
+                                bal,
+                                tj,
+                                inst,
+                                sett,
+                                next ? dl : NULL};
+        if (!e)
+            e = arr_pg_run(b->pg, "rb_change", 23, params, NULL, why, whylen);
+        arr_buf_free(&inv);
+        arr_buf_free(&bucket);
+        arr_buf_free(&cents);
+    }
     free(tj);
     if (!e && cache && b->hooks.cache)
         b->hooks.cache(b->hooks.ctx, tenant, account, a->balance_cents,
@@ -340,7 +438,8 @@ arr_err recon_book_account_event(recon_book *b, const arr_envelope *env, int32_t
     } else {
         recon_account_close(&a);
     }
-    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, 1, why, whylen);
+    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, 1, NULL, why,
+                        whylen);
 }
 
 /* ---- payments ---------------------------------------------------------------------- */
@@ -356,8 +455,11 @@ static arr_err claim(recon_book *b, const arr_envelope *env, const recon_entry *
                             at,              p->reference,    p->payer_name,
                             p->end_to_end_id, p->type_code,   p->return_code,
                             p->returned_payment_id, env->event_id, status, p->skip_reason};
-    arr_err e = arr_pg_run(b->pg, "rb_pay_claim", 16, params, NULL, why, whylen);
-    *fresh = !e && arr_pg_affected(b->pg) == 1;
+    PGresult *res = NULL;
+    arr_err e = arr_pg_run(b->pg, "rb_pay_claim", 16, params, &res, why, whylen);
+    *fresh = !e && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    b->returns_waiting = !e && PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
+    PQclear(res);
     return e;
 }
 
@@ -373,23 +475,6 @@ static arr_err set_payment(recon_book *b, const char *tenant, const char *paymen
     return arr_pg_run(b->pg, "rb_pay_set", 8, params, NULL, why, whylen);
 }
 
-static arr_err insert_allocs(recon_book *b, const char *tenant, const char *payment_id,
-                             const char *account, const recon_alloc *allocs, size_t n,
-                             const char *by, int64_t at_ms, char *why, size_t whylen)
-{
-    char at[ARR_TIME_STRLEN];
-    arr_time_format(at_ms, at, sizeof(at));
-    arr_err e = ARR_OK;
-    for (size_t i = 0; !e && i < n; i++) {
-        char cents[24];
-        I64(cents, allocs[i].cents);
-        const char *params[] = {tenant,  payment_id, account, allocs[i].invoice_id,
-                                recon_bucket_name(allocs[i].bucket), cents, by, at};
-        e = arr_pg_run(b->pg, "rb_alloc_insert", 8, params, NULL, why, whylen);
-    }
-    return e;
-}
-
 static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_entry *ret,
                           const char *original, char *why, size_t whylen);
 
@@ -398,6 +483,9 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
 static arr_err settle_pending_returns(recon_book *b, const arr_envelope *cause,
                                       const char *payment_id, char *why, size_t whylen)
 {
+    if (!b->returns_waiting)
+        return ARR_OK;
+    b->returns_waiting = 0;
     PGresult *res = NULL;
     const char *params[] = {cause->tenant, payment_id};
     arr_err e = arr_pg_run(b->pg, "rb_pending_returns", 2, params, &res, why, whylen);
@@ -450,13 +538,15 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
     const recon_waterfall *w = &b->tenants[slot].waterfall;
     recon_applied ap;
     recon_account_apply(&a, w, p->payment_id, p->amount_cents, p->received_at_ms, &ap);
-    e = insert_allocs(b, cause->tenant, p->payment_id, account, ap.allocs, ap.n_allocs,
-                      p->payment_id, p->received_at_ms, why, whylen);
-    if (!e)
-        e = set_payment(b, cause->tenant, p->payment_id, account, status, via,
-                        ap.allocated_cents, ap.unapplied_cents, NULL, why, whylen);
-    if (!e)
-        e = save_account(b, cause->tenant, account, &a, p->received_at_ms, 1, why, whylen);
+    book_change ch = {.alloc_payment = p->payment_id,
+                      .row_payment = p->payment_id,
+                      .allocs = ap.allocs,
+                      .n_allocs = ap.n_allocs,
+                      .status = status,
+                      .via = via,
+                      .allocated = ap.allocated_cents,
+                      .unapplied = ap.unapplied_cents};
+    e = save_account(b, cause->tenant, account, &a, p->received_at_ms, 1, &ch, why, whylen);
     if (e)
         return e;
     char at[ARR_TIME_STRLEN];
@@ -711,14 +801,14 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
         return arr_errbuf_fail(ARR_EFATAL, why, whylen, "applied payment on a missing account");
     recon_reversed rv;
     recon_account_reverse(&a, original, allocs, na, take, ret->received_at_ms, &rv);
-    e = insert_allocs(b, cause->tenant, original, account, rv.allocs, rv.n_allocs,
-                      ret->payment_id, ret->received_at_ms, why, whylen);
-    if (!e)
-        e = set_payment(b, cause->tenant, ret->payment_id, account, "applied", NULL, 0, 0,
-                        take < ret->amount_cents ? "more than was left of the payment" : NULL,
-                        why, whylen);
-    if (!e)
-        e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, 1, why, whylen);
+    book_change ch = {.alloc_payment = original,
+                      .row_payment = ret->payment_id,
+                      .allocs = rv.allocs,
+                      .n_allocs = rv.n_allocs,
+                      .status = "applied",
+                      .note = take < ret->amount_cents ? "more than was left of the payment"
+                                                       : NULL};
+    e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, 1, &ch, why, whylen);
     if (e)
         return e;
     b->counts.reversed++;
@@ -799,6 +889,7 @@ arr_err recon_book_resolve(recon_book *b, const arr_envelope *cause, const char 
                                "payment %s is not an open exception (already applied, resolved "
                                "or returned)",
                                payment_id);
+    b->returns_waiting = 1; /* not claimed here: look */
     e = apply_to(b, cause, &p, account, "manual", "resolved", why, whylen);
     char at[ARR_TIME_STRLEN];
     arr_time_format(cause->event_time_ms, at, sizeof(at));
@@ -894,7 +985,8 @@ arr_err recon_book_arrange(recon_book *b, const arr_envelope *cause, const char 
         return e; /* the same arrangement again: made once */
     e = set_terms(&a, kind, terms, id, why, whylen);
     if (!e)
-        e = save_account(b, cause->tenant, cause->account, &a, cause->event_time_ms, 1, why, whylen);
+        e = save_account(b, cause->tenant, cause->account, &a, cause->event_time_ms, 1, NULL, why,
+                         whylen);
     return e;
 }
 
@@ -933,7 +1025,7 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         return e;
     recon_day d;
     recon_account_day(&a, day_ms, &d);
-    e = save_account(b, tenant, account, &a, day_ms, 0, why, whylen);
+    e = save_account(b, tenant, account, &a, day_ms, 0, NULL, why, whylen);
     arr_envelope c = *env;
     snprintf(c.tenant, sizeof(c.tenant), "%s", tenant);
     char date[16], name[RECON_TERM_ID_MAX + 48];

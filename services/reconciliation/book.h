@@ -52,6 +52,7 @@ typedef struct recon_book {
         recon_waterfall waterfall;
     } tenants[RECON_BOOK_TENANTS_MAX];
     recon_book_counts counts;
+    int returns_waiting; /* the payment being taken has returns waiting for it */
 } recon_book;
 
 /* Prepares the statements on pg. deploy_dir holds reconciliation/matching.json and
