@@ -197,3 +197,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1
 check "a wrong signature is refused" test "$code" == 400
 doors() { [[ $(q "select count(*) from reconciliation.payments where tenant = '$ta' and payment_id in ('api:h1', 'processor:ch_$stamp') and status = 'applied'") == 2 ]]; }
 check "both are applied to the account they name" wait_for 30 doors
+
+# A well-formed envelope whose payload breaks its contract, between two good payments: it is
+# dead-lettered with the reason (the batch is redone message by message), the others apply.
+now=$(date -u +%FT%T.000Z)
+env() { printf '{"event_id":"%s","event_type":"payment.received","schema_version":1,"tenant":"%s","account":"%s","event_time":"%s","produced_at":"%s","causation_id":null,"correlation_id":"%s","producer":{"service":"e2e","version":"1","instance":"e2e"},"payload":%s}' \
+  "$1" "$ta" "$acct" "$now" "$now" "$1" "$2"; }
+good() { echo "{\"payment_id\":\"$1\",\"source\":\"api\",\"amount_cents\":5,\"currency\":\"USD\",\"received_at\":\"$now\",\"reference\":\"\"}"; }
+u() { python3 -c 'import uuid; print(uuid.uuid4())'; }
+{
+  echo "$ta/$acct|$(env "$(u)" "$(good dl-before-$stamp)")"
+  echo "$ta/$acct|$(env "$(u)" '{"payment_id":"dl-bad","source":"api","amount_cents":-5,"currency":"USD","received_at":"2026-11-20T00:00:00Z","reference":""}')"
+  echo "$ta/$acct|$(env "$(u)" "$(good dl-after-$stamp)")"
+} | kcat -b "$ARR_KAFKA_BROKERS" -P -t "${ARR_TOPIC_PREFIX}arrears.payments.inbound" -K '|' -p 0
+dl() { topic_values "${ARR_TOPIC_PREFIX}arrears.reconciliation.dlq" "$ta/" | grep -q 'payload.amount_cents'; }
+check "a payload that breaks its contract is dead-lettered with the field named" wait_for 30 dl
+both() { [[ $(q "select count(*) from reconciliation.payments where tenant = '$ta' and payment_id in ('dl-before-$stamp', 'dl-after-$stamp') and status = 'applied'") == 2 ]]; }
+check "and the payments around it are applied" wait_for 30 both
