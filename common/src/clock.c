@@ -52,7 +52,7 @@ arr_err arr_clock_advance(arr_clock *c, int64_t delta_ms)
 
 /* Proleptic Gregorian calendar, days since 1970-01-01. Counting years from March puts the
  * leap day at the end of the year, so month lengths follow a fixed pattern. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t arr_days_from_civil(int64_t y, int m, int d)
 {
     if (m <= 2)
         y -= 1;
@@ -64,7 +64,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
+void arr_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -92,7 +92,7 @@ arr_err arr_time_format(int64_t ms, char *out, size_t outlen)
     int64_t days = floor_div(ms, MS_PER_DAY);
     int64_t rem = ms - days * MS_PER_DAY;
     int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    arr_civil_from_days(days, &y, &mo, &d);
     int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60);
     int s = (int)(rem / 1000 % 60), frac = (int)(rem % 1000);
     int n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, s, frac);
@@ -199,7 +199,7 @@ arr_err arr_time_parse(const char *s, int64_t *out_ms)
     if (!parse_date(&p, &t) || !expect(&p, 'T') || !parse_clock(&p, &t) ||
         !parse_fraction(&p, &t) || !parse_offset(&p, &t) || *p != '\0')
         return ARR_EINVAL;
-    int64_t days = days_from_civil(t.year, t.month, t.day);
+    int64_t days = arr_days_from_civil(t.year, t.month, t.day);
     int64_t secs = days * 86400 + t.hour * 3600 + t.minute * 60 + t.second - t.offset_min * 60LL;
     int64_t ms = secs * MS_PER_SEC + t.ms;
     /* An offset can carry a valid local time outside the years we can write back out. */

@@ -404,8 +404,8 @@ static arr_err dead_letter(arr_svc *s, const arr_svc_handler *h, const arr_kafka
  * one is rolled back alone. Unguarded (the fast path: two round trips less per message), a
  * message the handler rejects after writing returns ARR_EABORT with *redo set, and the caller
  * runs the batch again guarded. */
-static arr_err step_one(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg,
-                        int guarded, int *redo, char *why, size_t whylen)
+static arr_err step_one(arr_svc *s, const arr_svc_handler *h, const arr_kafka_msg *msg, int guarded,
+                        int *redo, char *why, size_t whylen)
 {
     arr_envelope env;
     arr_envelope_init(&env);

@@ -126,8 +126,8 @@ static void refresh_status(recon_account *a)
 
 static void rebalance(recon_account *a)
 {
-    a->balance_cents = a->placed_cents + a->adjusted_cents - a->applied_cents +
-                       a->reversed_cents - a->waived_cents;
+    a->balance_cents = a->placed_cents + a->adjusted_cents - a->applied_cents + a->reversed_cents -
+                       a->waived_cents;
 }
 
 static int64_t cents_field(json_t *p, const char *name)
@@ -345,8 +345,8 @@ static void uncount_terms(recon_account *a, const char *payment_id, int64_t amou
             /* The payment that settled is gone: the waiver goes back on the principal. */
             if (st->waived_cents > 0) {
                 a->waived_cents -= st->waived_cents;
-                recon_item *it = a->n_items ? item_for(a, a->items[0].invoice_id,
-                                                       RECON_PRINCIPAL, a->items[0].due_ms)
+                recon_item *it = a->n_items ? item_for(a, a->items[0].invoice_id, RECON_PRINCIPAL,
+                                                       a->items[0].due_ms)
                                             : item_for(a, "placement", RECON_PRINCIPAL, 0);
                 it->open_cents += st->waived_cents;
             }
@@ -429,14 +429,13 @@ arr_err recon_account_set_plan(recon_account *a, const char *id, const int64_t *
     return ARR_OK;
 }
 
-arr_err recon_account_set_promise(recon_account *a, const char *id, int64_t amount,
-                                  int64_t date_ms, int grace_days, char *why, size_t whylen)
+arr_err recon_account_set_promise(recon_account *a, const char *id, int64_t amount, int64_t date_ms,
+                                  int grace_days, char *why, size_t whylen)
 {
     if (!id || !*id || strlen(id) > RECON_TERM_ID_MAX)
         return arr_errbuf_fail(ARR_EINVAL, why, whylen, "promise: id missing or too long");
     if (amount <= 0)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "promise %s: amount must be positive",
-                               id);
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "promise %s: amount must be positive", id);
     if (grace_days < 0 || grace_days > 60)
         return arr_errbuf_fail(ARR_EINVAL, why, whylen, "promise %s: grace days 0 to 60", id);
     recon_promise *pr = &a->promise;
@@ -459,8 +458,8 @@ arr_err recon_account_set_settlement(recon_account *a, const char *id, int64_t a
                                "settlement %s: amount must be positive and at most the balance",
                                id);
     if (until_ms < from_ms)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "settlement %s: window ends before it starts",
-                               id);
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen,
+                               "settlement %s: window ends before it starts", id);
     recon_settlement *st = &a->settlement;
     memset(st, 0, sizeof(*st));
     st->status = RECON_TERM_ACTIVE;
@@ -551,42 +550,40 @@ json_t *recon_account_terms_json(const recon_account *a)
 {
     json_t *items = json_array();
     for (size_t i = 0; i < a->n_items; i++)
-        json_array_append_new(items, json_pack("{s:s, s:s, s:I, s:I}", "invoice",
-                                               a->items[i].invoice_id, "bucket",
-                                               recon_bucket_name(a->items[i].bucket), "due",
-                                               (json_int_t)a->items[i].due_ms, "open",
-                                               (json_int_t)a->items[i].open_cents));
+        json_array_append_new(items,
+                              json_pack("{s:s, s:s, s:I, s:I}", "invoice", a->items[i].invoice_id,
+                                        "bucket", recon_bucket_name(a->items[i].bucket), "due",
+                                        (json_int_t)a->items[i].due_ms, "open",
+                                        (json_int_t)a->items[i].open_cents));
     json_t *j = json_pack("{s:o}", "items", items);
     if (a->plan.status != RECON_TERM_NONE) {
         json_t *inst = json_array();
         for (int i = 0; i < a->plan.n; i++)
-            json_array_append_new(inst, json_pack("[I, I, I, b]", (json_int_t)a->plan.inst[i].due_ms,
-                                                  (json_int_t)a->plan.inst[i].amount_cents,
-                                                  (json_int_t)a->plan.inst[i].paid_cents,
-                                                  a->plan.inst[i].missed));
+            json_array_append_new(
+                inst, json_pack("[I, I, I, b]", (json_int_t)a->plan.inst[i].due_ms,
+                                (json_int_t)a->plan.inst[i].amount_cents,
+                                (json_int_t)a->plan.inst[i].paid_cents, a->plan.inst[i].missed));
         json_object_set_new(j, "plan",
-                            json_pack("{s:s, s:s, s:i, s:o}", "status",
-                                      term_names[a->plan.status], "id", a->plan.id, "grace",
-                                      a->plan.grace_days, "inst", inst));
+                            json_pack("{s:s, s:s, s:i, s:o}", "status", term_names[a->plan.status],
+                                      "id", a->plan.id, "grace", a->plan.grace_days, "inst", inst));
     }
     if (a->promise.status != RECON_TERM_NONE)
-        json_object_set_new(j, "promise",
-                            json_pack("{s:s, s:s, s:I, s:I, s:i, s:I}", "status",
-                                      term_names[a->promise.status], "id", a->promise.id,
-                                      "amount", (json_int_t)a->promise.amount_cents, "date",
-                                      (json_int_t)a->promise.date_ms, "grace",
-                                      a->promise.grace_days, "paid",
-                                      (json_int_t)a->promise.paid_cents));
-    if (a->settlement.status != RECON_TERM_NONE)
         json_object_set_new(
-            j, "settlement",
-            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "status",
-                      term_names[a->settlement.status], "id", a->settlement.id, "amount",
-                      (json_int_t)a->settlement.amount_cents, "from",
-                      (json_int_t)a->settlement.from_ms, "until",
-                      (json_int_t)a->settlement.until_ms, "paid",
-                      (json_int_t)a->settlement.paid_cents, "waived",
-                      (json_int_t)a->settlement.waived_cents, "by", a->settlement.settled_by));
+            j, "promise",
+            json_pack("{s:s, s:s, s:I, s:I, s:i, s:I}", "status", term_names[a->promise.status],
+                      "id", a->promise.id, "amount", (json_int_t)a->promise.amount_cents, "date",
+                      (json_int_t)a->promise.date_ms, "grace", a->promise.grace_days, "paid",
+                      (json_int_t)a->promise.paid_cents));
+    if (a->settlement.status != RECON_TERM_NONE)
+        json_object_set_new(j, "settlement",
+                            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "status",
+                                      term_names[a->settlement.status], "id", a->settlement.id,
+                                      "amount", (json_int_t)a->settlement.amount_cents, "from",
+                                      (json_int_t)a->settlement.from_ms, "until",
+                                      (json_int_t)a->settlement.until_ms, "paid",
+                                      (json_int_t)a->settlement.paid_cents, "waived",
+                                      (json_int_t)a->settlement.waived_cents, "by",
+                                      a->settlement.settled_by));
     return j;
 }
 
@@ -653,8 +650,7 @@ arr_err recon_account_terms_from_json(recon_account *a, json_t *j, char *why, si
     if (st) {
         if (!term_from_name(json_string_value(json_object_get(st, "status")),
                             &a->settlement.status))
-            return arr_errbuf_fail(ARR_EDECODE, why, whylen,
-                                   "account terms: settlement malformed");
+            return arr_errbuf_fail(ARR_EDECODE, why, whylen, "account terms: settlement malformed");
         sval(st, "id", a->settlement.id, sizeof(a->settlement.id));
         a->settlement.amount_cents = ival(st, "amount");
         a->settlement.from_ms = ival(st, "from");

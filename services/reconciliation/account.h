@@ -40,24 +40,24 @@ typedef enum recon_bucket {
 } recon_bucket;
 
 typedef enum recon_status {
-    RECON_OPEN = 0,  /* owes money */
-    RECON_PAID,      /* balance <= 0 by payments */
-    RECON_SETTLED,   /* a settlement forgave the rest */
-    RECON_CLOSED,    /* closed at the creditor; payments still recorded */
+    RECON_OPEN = 0, /* owes money */
+    RECON_PAID,     /* balance <= 0 by payments */
+    RECON_SETTLED,  /* a settlement forgave the rest */
+    RECON_CLOSED,   /* closed at the creditor; payments still recorded */
 } recon_status;
 
 typedef struct recon_item {
     char invoice_id[RECON_TERM_ID_MAX + 1];
     recon_bucket bucket;
-    int64_t due_ms;      /* the invoice's due date: oldest first */
-    int64_t open_cents;  /* >= 0 */
+    int64_t due_ms;     /* the invoice's due date: oldest first */
+    int64_t open_cents; /* >= 0 */
 } recon_item;
 
 typedef enum recon_term_status {
     RECON_TERM_NONE = 0,
-    RECON_TERM_ACTIVE,  /* plan running, promise pending, offer accepted */
-    RECON_TERM_DONE,    /* plan completed, promise kept, account settled */
-    RECON_TERM_BROKEN,  /* instalment missed, promise broken, offer expired */
+    RECON_TERM_ACTIVE, /* plan running, promise pending, offer accepted */
+    RECON_TERM_DONE,   /* plan completed, promise kept, account settled */
+    RECON_TERM_BROKEN, /* instalment missed, promise broken, offer expired */
 } recon_term_status;
 
 typedef struct recon_instalment {
@@ -87,10 +87,10 @@ typedef struct recon_promise {
 typedef struct recon_settlement {
     recon_term_status status;
     char id[RECON_TERM_ID_MAX + 1];
-    int64_t amount_cents; /* what the consumer agreed to pay in full settlement */
+    int64_t amount_cents;      /* what the consumer agreed to pay in full settlement */
     int64_t from_ms, until_ms; /* the window: payments on days in [from, until] count */
     int64_t paid_cents;
-    int64_t waived_cents;     /* set when it settles; restored if a reversal undoes it */
+    int64_t waived_cents;              /* set when it settles; restored if a reversal undoes it */
     char settled_by[RECON_ID_MAX + 1]; /* the payment that completed it */
 } recon_settlement;
 
@@ -142,7 +142,7 @@ typedef struct recon_applied {
 typedef struct recon_reversed {
     size_t n_allocs;
     recon_alloc allocs[RECON_ALLOCS_MAX]; /* negative: what was undone */
-    int unsettled;       /* the reversal undid a settlement: the waiver was restored */
+    int unsettled;        /* the reversal undid a settlement: the waiver was restored */
     int promise_reopened; /* a kept promise counts as unpaid again */
 } recon_reversed;
 
@@ -175,8 +175,7 @@ arr_err recon_account_set_plan(recon_account *a, const char *id, const int64_t *
 arr_err recon_account_set_promise(recon_account *a, const char *id, int64_t amount_cents,
                                   int64_t date_ms, int grace_days, char *why, size_t whylen);
 arr_err recon_account_set_settlement(recon_account *a, const char *id, int64_t amount_cents,
-                                     int64_t from_ms, int64_t until_ms, char *why,
-                                     size_t whylen);
+                                     int64_t from_ms, int64_t until_ms, char *why, size_t whylen);
 
 /* What turning to day_ms found, each to be announced once. */
 typedef struct recon_day {

@@ -68,8 +68,8 @@ static const struct {
      8},
     {"rb_pay_get",
      "SELECT kind, status, COALESCE(account_id, ''), amount_cents, currency, reversed_cents,"
-     " reference, COALESCE(payer_name, ''), source,"
-     " (extract(epoch FROM received_at) * 1000)::bigint"
+     " reference, source, (extract(epoch FROM received_at) * 1000)::bigint,"
+     " COALESCE(return_code, '')"
      " FROM reconciliation.payments WHERE tenant = $1 AND payment_id = $2 FOR UPDATE",
      2},
     {"rb_pay_reversed",
@@ -136,8 +136,7 @@ arr_err recon_book_init(recon_book *b, arr_pg *pg, const recon_book_hooks *hooks
              deploy_dir);
     arr_err e = ARR_OK;
     for (size_t i = 0; !e && i < sizeof(statements) / sizeof(statements[0]); i++)
-        e = arr_pg_prepare(pg, statements[i].name, statements[i].sql, statements[i].n, why,
-                           whylen);
+        e = arr_pg_prepare(pg, statements[i].name, statements[i].sql, statements[i].n, why, whylen);
     return e;
 }
 
@@ -160,9 +159,9 @@ static arr_err load_waterfall(const char *path, const char *tenant, recon_waterf
     json_t *t = json_object_get(tenants, tenant);
     if (!t)
         t = json_object_get(tenants, "*");
-    arr_err e = t ? recon_waterfall_from_json(t, w, why, whylen)
-                  : arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: no entry for %s nor *", path,
-                                    tenant);
+    arr_err e =
+        t ? recon_waterfall_from_json(t, w, why, whylen)
+          : arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: no entry for %s nor *", path, tenant);
     json_decref(root);
     return e;
 }
@@ -178,8 +177,8 @@ static arr_err policies(recon_book *b, const char *tenant, int *slot, char *why,
         return arr_errbuf_fail(ARR_ELIMIT, why, whylen, "more than %d tenants",
                                RECON_BOOK_TENANTS_MAX);
     int i = b->n_tenants;
-    arr_err e = recon_match_config_load(b->matching_path, tenant, &b->tenants[i].match, why,
-                                        whylen);
+    arr_err e =
+        recon_match_config_load(b->matching_path, tenant, &b->tenants[i].match, why, whylen);
     if (e)
         return e;
     e = load_waterfall(b->waterfall_path, tenant, &b->tenants[i].waterfall, why, whylen);
@@ -293,8 +292,11 @@ static arr_err save_account(recon_book *b, const char *tenant, const char *accou
         return arr_errbuf_fail(ARR_ENOMEM, why, whylen, "ledger terms");
     arr_err e;
     if (!change) {
-        const char *params[] = {tenant, account, recon_status_name(a->status), adj, app, rev, wai,
-                                bal, tj, inst, sett, next ? dl : NULL, at};
+        const char *params[] = {tenant, account, recon_status_name(a->status),
+                                adj,    app,     rev,
+                                wai,    bal,     tj,
+                                inst,   sett,    next ? dl : NULL,
+                                at};
         e = arr_pg_run(b->pg, "rb_acct_put", 13, params, NULL, why, whylen);
     } else {
         arr_buf inv, bucket, cents;
@@ -345,8 +347,8 @@ static arr_err save_account(recon_book *b, const char *tenant, const char *accou
 
 /* Emits type on arrears.payments.events for account (the cause's tenant), with a stable id
  * derived from the cause and name: a redo of the same input makes the same event. */
-static arr_err emit(recon_book *b, const arr_envelope *cause, const char *account,
-                    const char *type, const char *name, int64_t event_time_ms, json_t *payload)
+static arr_err emit(recon_book *b, const arr_envelope *cause, const char *account, const char *type,
+                    const char *name, int64_t event_time_ms, json_t *payload)
 {
     if (!payload)
         return ARR_ENOMEM;
@@ -367,8 +369,8 @@ static json_t *allocation_json(const recon_alloc *allocs, size_t n)
     int64_t sum[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < n; i++)
         sum[allocs[i].bucket] += allocs[i].cents < 0 ? -allocs[i].cents : allocs[i].cents;
-    return json_pack("{s:I, s:I, s:I}", "fees_cents", (json_int_t)sum[RECON_FEES],
-                     "interest_cents", (json_int_t)sum[RECON_INTEREST], "principal_cents",
+    return json_pack("{s:I, s:I, s:I}", "fees_cents", (json_int_t)sum[RECON_FEES], "interest_cents",
+                     (json_int_t)sum[RECON_INTEREST], "principal_cents",
                      (json_int_t)sum[RECON_PRINCIPAL]);
 }
 
@@ -400,8 +402,10 @@ static arr_err open_account(recon_book *b, const arr_envelope *env, int32_t part
     json_decref(terms);
     if (!tj)
         return ARR_ENOMEM;
-    const char *params[] = {env->tenant, env->account, a.currency, placed, at,
-                            recon_status_name(a.status), part, inv, name[0] ? name : NULL, tj};
+    const char *params[] = {env->tenant, env->account, a.currency,
+                            placed,      at,           recon_status_name(a.status),
+                            part,        inv,          name[0] ? name : NULL,
+                            tj};
     e = arr_pg_run(b->pg, "rb_acct_open", 10, params, NULL, why, whylen);
     free(tj);
     if (!e && arr_pg_affected(b->pg) == 1 && b->hooks.cache)
@@ -438,8 +442,7 @@ arr_err recon_book_account_event(recon_book *b, const arr_envelope *env, int32_t
     } else {
         recon_account_close(&a);
     }
-    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, 1, NULL, why,
-                        whylen);
+    return save_account(b, env->tenant, env->account, &a, env->event_time_ms, 1, NULL, why, whylen);
 }
 
 /* ---- payments ---------------------------------------------------------------------- */
@@ -450,11 +453,22 @@ static arr_err claim(recon_book *b, const arr_envelope *env, const recon_entry *
     char amount[24], at[ARR_TIME_STRLEN];
     I64(amount, p->amount_cents);
     arr_time_format(p->received_at_ms, at, sizeof(at));
-    const char *params[] = {env->tenant,     p->payment_id,   recon_kind_name(p->kind),
-                            p->source,       amount,          p->currency,
-                            at,              p->reference,    p->payer_name,
-                            p->end_to_end_id, p->type_code,   p->return_code,
-                            p->returned_payment_id, env->event_id, status, p->skip_reason};
+    const char *params[] = {env->tenant,
+                            p->payment_id,
+                            recon_kind_name(p->kind),
+                            p->source,
+                            amount,
+                            p->currency,
+                            at,
+                            p->reference,
+                            p->payer_name,
+                            p->end_to_end_id,
+                            p->type_code,
+                            p->return_code,
+                            p->returned_payment_id,
+                            env->event_id,
+                            status,
+                            p->skip_reason};
     PGresult *res = NULL;
     arr_err e = arr_pg_run(b->pg, "rb_pay_claim", 16, params, &res, why, whylen);
     *fresh = !e && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
@@ -475,6 +489,38 @@ static arr_err set_payment(recon_book *b, const char *tenant, const char *paymen
     return arr_pg_run(b->pg, "rb_pay_set", 8, params, NULL, why, whylen);
 }
 
+/* A payments row, locked. */
+typedef struct pay_row {
+    int found;
+    char kind[16], status[24], account[RECON_ID_MAX + 1], currency[4], source[RECON_SOURCE_MAX + 1];
+    char reference[RECON_REF_MAX + 1], return_code[16];
+    int64_t amount, reversed, received_ms;
+} pay_row;
+
+static arr_err load_payment(recon_book *b, const char *tenant, const char *payment_id, pay_row *r,
+                            char *why, size_t whylen)
+{
+    PGresult *res = NULL;
+    const char *params[] = {tenant, payment_id};
+    memset(r, 0, sizeof(*r));
+    arr_err e = arr_pg_run(b->pg, "rb_pay_get", 2, params, &res, why, whylen);
+    if (!e && PQntuples(res) == 1) {
+        r->found = 1;
+        snprintf(r->kind, sizeof(r->kind), "%s", PQgetvalue(res, 0, 0));
+        snprintf(r->status, sizeof(r->status), "%s", PQgetvalue(res, 0, 1));
+        snprintf(r->account, sizeof(r->account), "%s", PQgetvalue(res, 0, 2));
+        r->amount = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        snprintf(r->currency, sizeof(r->currency), "%s", PQgetvalue(res, 0, 4));
+        r->reversed = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+        snprintf(r->reference, sizeof(r->reference), "%s", PQgetvalue(res, 0, 6));
+        snprintf(r->source, sizeof(r->source), "%s", PQgetvalue(res, 0, 7));
+        r->received_ms = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+        snprintf(r->return_code, sizeof(r->return_code), "%s", PQgetvalue(res, 0, 9));
+    }
+    PQclear(res);
+    return e;
+}
+
 static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_entry *ret,
                           const char *original, char *why, size_t whylen);
 
@@ -492,23 +538,21 @@ static arr_err settle_pending_returns(recon_book *b, const arr_envelope *cause,
     int n = e ? 0 : PQntuples(res);
     for (int i = 0; !e && i < n; i++) {
         const char *rid = PQgetvalue(res, i, 0);
-        PGresult *rr = NULL;
-        const char *p2[] = {cause->tenant, rid};
-        e = arr_pg_run(b->pg, "rb_pay_get", 2, p2, &rr, why, whylen);
-        if (!e && PQntuples(rr) == 1) {
+        pay_row r;
+        e = load_payment(b, cause->tenant, rid, &r, why, whylen);
+        if (!e && r.found) {
             recon_entry ret;
             memset(&ret, 0, sizeof(ret));
             ret.kind = RECON_RETURN;
             snprintf(ret.payment_id, sizeof(ret.payment_id), "%s", rid);
-            ret.amount_cents = strtoll(PQgetvalue(rr, 0, 3), NULL, 10);
-            snprintf(ret.currency, sizeof(ret.currency), "%s", PQgetvalue(rr, 0, 4));
-            snprintf(ret.source, sizeof(ret.source), "%s", PQgetvalue(rr, 0, 8));
-            snprintf(ret.returned_payment_id, sizeof(ret.returned_payment_id), "%s",
-                     payment_id);
-            ret.received_at_ms = cause->event_time_ms;
+            ret.amount_cents = r.amount;
+            memcpy(ret.currency, r.currency, sizeof(ret.currency));
+            snprintf(ret.source, sizeof(ret.source), "%s", r.source);
+            snprintf(ret.return_code, sizeof(ret.return_code), "%s", r.return_code);
+            snprintf(ret.returned_payment_id, sizeof(ret.returned_payment_id), "%s", payment_id);
+            ret.received_at_ms = r.received_ms;
             e = reverse_on(b, cause, &ret, payment_id, why, whylen);
         }
-        PQclear(rr);
     }
     PQclear(res);
     return e;
@@ -516,8 +560,8 @@ static arr_err settle_pending_returns(recon_book *b, const arr_envelope *cause,
 
 /* Applies a claimed payment to account: allocation, terms, ledger, events. */
 static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_entry *p,
-                        const char *account, const char *via, const char *status,
-                        char *why, size_t whylen)
+                        const char *account, const char *via, const char *status, char *why,
+                        size_t whylen)
 {
     int slot;
     arr_err e = policies(b, cause->tenant, &slot, why, whylen);
@@ -529,8 +573,8 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
     if (e)
         return e;
     if (!found)
-        return arr_errbuf_fail(ARR_ENOTFOUND, why, whylen, "account %s of %s is not known",
-                               account, cause->tenant);
+        return arr_errbuf_fail(ARR_ENOTFOUND, why, whylen, "account %s of %s is not known", account,
+                               cause->tenant);
     if (strcmp(a.currency, p->currency) != 0)
         return arr_errbuf_fail(ARR_EINVAL, why, whylen,
                                "payment %s is in %s, the account in %s: currencies never mix",
@@ -551,18 +595,15 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
         return e;
     char at[ARR_TIME_STRLEN];
     arr_time_format(p->received_at_ms, at, sizeof(at));
-    json_t *pl = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:s, s:I, s:b, s:b, s:s, s:s, s:s}",
-                           "payment_id", p->payment_id, "source", p->source, "amount_cents",
-                           (json_int_t)p->amount_cents, "currency", p->currency,
-                           "balance_after_cents",
-                           (json_int_t)(a.balance_cents > 0 ? a.balance_cents : 0),
-                           "credit_cents",
-                           (json_int_t)(a.balance_cents < 0 ? -a.balance_cents : 0), "allocation",
-                           allocation_json(ap.allocs, ap.n_allocs), "matched_via", via,
-                           "unapplied_cents", (json_int_t)ap.unapplied_cents, "promise_kept",
-                           ap.promise_kept, "plan_completed", ap.plan_completed, "status_after",
-                           recon_status_name(a.status), "waterfall_version", w->version,
-                           "received_at", at);
+    json_t *pl = json_pack(
+        "{s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:s, s:I, s:b, s:b, s:s, s:s, s:s}", "payment_id",
+        p->payment_id, "source", p->source, "amount_cents", (json_int_t)p->amount_cents, "currency",
+        p->currency, "balance_after_cents", (json_int_t)(a.balance_cents > 0 ? a.balance_cents : 0),
+        "credit_cents", (json_int_t)(a.balance_cents < 0 ? -a.balance_cents : 0), "allocation",
+        allocation_json(ap.allocs, ap.n_allocs), "matched_via", via, "unapplied_cents",
+        (json_int_t)ap.unapplied_cents, "promise_kept", ap.promise_kept, "plan_completed",
+        ap.plan_completed, "status_after", recon_status_name(a.status), "waterfall_version",
+        w->version, "received_at", at);
     if (pl && ap.instalment_cents)
         json_object_set_new(pl, "instalment_cents", json_integer(ap.instalment_cents));
     e = emit(b, cause, account, "payment.applied", "recon.applied", p->received_at_ms, pl);
@@ -645,18 +686,18 @@ static arr_err unmatched(recon_book *b, const arr_envelope *cause, const recon_e
         return e;
     }
     b->counts.unmatched++;
-    json_t *pl = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "payment_id", p->payment_id,
-                           "amount_cents", (json_int_t)p->amount_cents, "currency", p->currency,
-                           "reason", r->detail, "rule", r->reason, "source", p->source,
-                           "candidates", cands);
+    json_t *pl =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "payment_id", p->payment_id,
+                  "amount_cents", (json_int_t)p->amount_cents, "currency", p->currency, "reason",
+                  r->detail, "rule", r->reason, "source", p->source, "candidates", cands);
     if (pl && p->reference[0])
         json_object_set_new(pl, "reference", json_string(p->reference));
-    return emit(b, cause, cause->account, "payment.unmatched", "recon.unmatched",
-                p->received_at_ms, pl);
+    return emit(b, cause, cause->account, "payment.unmatched", "recon.unmatched", p->received_at_ms,
+                pl);
 }
 
-static arr_err take_payment(recon_book *b, const arr_envelope *env, const recon_entry *p,
-                            char *why, size_t whylen)
+static arr_err take_payment(recon_book *b, const arr_envelope *env, const recon_entry *p, char *why,
+                            size_t whylen)
 {
     int slot;
     arr_err e = policies(b, env->tenant, &slot, why, whylen);
@@ -725,27 +766,17 @@ static arr_err take_payment(recon_book *b, const arr_envelope *env, const recon_
 static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_entry *ret,
                           const char *original, char *why, size_t whylen)
 {
-    PGresult *res = NULL;
-    const char *params[] = {cause->tenant, original};
-    arr_err e = arr_pg_run(b->pg, "rb_pay_get", 2, params, &res, why, whylen);
-    if (e) {
-        PQclear(res);
+    pay_row r;
+    arr_err e = load_payment(b, cause->tenant, original, &r, why, whylen);
+    if (e)
         return e;
-    }
-    if (PQntuples(res) != 1) {
-        PQclear(res);
+    if (!r.found) {
         b->counts.pending++;
         return set_payment(b, cause->tenant, ret->payment_id, "", "pending_original", NULL, 0, 0,
                            "waiting for the payment it returns", why, whylen);
     }
-    char kind[16], status[24], account[RECON_ID_MAX + 1], currency[4];
-    snprintf(kind, sizeof(kind), "%s", PQgetvalue(res, 0, 0));
-    snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 1));
-    snprintf(account, sizeof(account), "%s", PQgetvalue(res, 0, 2));
-    int64_t amount = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    snprintf(currency, sizeof(currency), "%s", PQgetvalue(res, 0, 4));
-    int64_t already = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-    PQclear(res);
+    const char *kind = r.kind, *status = r.status, *account = r.account, *currency = r.currency;
+    int64_t amount = r.amount, already = r.reversed;
     int64_t left = amount - already;
     int64_t take = ret->amount_cents < left ? ret->amount_cents : left;
     const char *note = NULL;
@@ -757,8 +788,8 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
         note = "the original payment is already fully reversed";
     if (note) {
         b->counts.recorded++;
-        return set_payment(b, cause->tenant, ret->payment_id, "", "recorded", NULL, 0, 0, note,
-                           why, whylen);
+        return set_payment(b, cause->tenant, ret->payment_id, "", "recorded", NULL, 0, 0, note, why,
+                           whylen);
     }
     char tk[24];
     I64(tk, take);
@@ -782,10 +813,11 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
     /* What the original still has allocated, in the order it was allocated. */
     recon_alloc allocs[RECON_ALLOCS_MAX];
     size_t na = 0;
+    PGresult *res = NULL;
+    const char *params[] = {cause->tenant, original};
     e = arr_pg_run(b->pg, "rb_alloc_net", 2, params, &res, why, whylen);
     for (int i = 0; !e && i < PQntuples(res) && na < RECON_ALLOCS_MAX; i++) {
-        snprintf(allocs[na].invoice_id, sizeof(allocs[na].invoice_id), "%s",
-                 PQgetvalue(res, i, 0));
+        snprintf(allocs[na].invoice_id, sizeof(allocs[na].invoice_id), "%s", PQgetvalue(res, i, 0));
         recon_bucket_from_name(PQgetvalue(res, i, 1), &allocs[na].bucket);
         allocs[na].cents = strtoll(PQgetvalue(res, i, 2), NULL, 10);
         na++;
@@ -806,20 +838,20 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
                       .allocs = rv.allocs,
                       .n_allocs = rv.n_allocs,
                       .status = "applied",
-                      .note = take < ret->amount_cents ? "more than was left of the payment"
-                                                       : NULL};
+                      .note =
+                          take < ret->amount_cents ? "more than was left of the payment" : NULL};
     e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, 1, &ch, why, whylen);
     if (e)
         return e;
     b->counts.reversed++;
     char name[RECON_ID_MAX + 32];
     snprintf(name, sizeof(name), "recon.reversed/%s", ret->payment_id);
-    json_t *pl = json_pack("{s:s, s:s, s:I, s:s, s:I, s:b, s:b, s:s}", "payment_id", original,
-                           "return_id", ret->payment_id, "amount_cents", (json_int_t)take,
-                           "currency", a.currency, "balance_after_cents",
-                           (json_int_t)(a.balance_cents > 0 ? a.balance_cents : 0), "unsettled",
-                           rv.unsettled, "promise_reopened", rv.promise_reopened, "status_after",
-                           recon_status_name(a.status));
+    json_t *pl =
+        json_pack("{s:s, s:s, s:I, s:s, s:I, s:b, s:b, s:s}", "payment_id", original, "return_id",
+                  ret->payment_id, "amount_cents", (json_int_t)take, "currency", a.currency,
+                  "balance_after_cents", (json_int_t)(a.balance_cents > 0 ? a.balance_cents : 0),
+                  "unsettled", rv.unsettled, "promise_reopened", rv.promise_reopened,
+                  "status_after", recon_status_name(a.status));
     if (pl && ret->return_code[0])
         json_object_set_new(pl, "return_code", json_string(ret->return_code));
     return emit(b, cause, account, "payment.reversed", name, ret->received_at_ms, pl);
@@ -859,31 +891,24 @@ arr_err recon_book_take(recon_book *b, const arr_envelope *env, char *why, size_
 arr_err recon_book_resolve(recon_book *b, const arr_envelope *cause, const char *payment_id,
                            const char *account, const char *who, char *why, size_t whylen)
 {
-    PGresult *res = NULL;
-    const char *params[] = {cause->tenant, payment_id};
-    arr_err e = arr_pg_run(b->pg, "rb_pay_get", 2, params, &res, why, whylen);
-    if (e) {
-        PQclear(res);
+    pay_row r;
+    arr_err e = load_payment(b, cause->tenant, payment_id, &r, why, whylen);
+    if (e)
         return e;
-    }
-    if (PQntuples(res) != 1) {
-        PQclear(res);
+    if (!r.found)
         return arr_errbuf_fail(ARR_ENOTFOUND, why, whylen, "no payment %s in %s", payment_id,
                                cause->tenant);
-    }
     recon_entry p;
     memset(&p, 0, sizeof(p));
     p.kind = RECON_PAYMENT;
-    int open = strcmp(PQgetvalue(res, 0, 0), "payment") == 0 &&
-               strcmp(PQgetvalue(res, 0, 1), "unmatched") == 0 &&
-               strtoll(PQgetvalue(res, 0, 5), NULL, 10) == 0;
+    int open =
+        strcmp(r.kind, "payment") == 0 && strcmp(r.status, "unmatched") == 0 && r.reversed == 0;
     snprintf(p.payment_id, sizeof(p.payment_id), "%s", payment_id);
-    p.amount_cents = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    snprintf(p.currency, sizeof(p.currency), "%s", PQgetvalue(res, 0, 4));
-    snprintf(p.reference, sizeof(p.reference), "%s", PQgetvalue(res, 0, 6));
-    snprintf(p.source, sizeof(p.source), "%s", PQgetvalue(res, 0, 8));
-    p.received_at_ms = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
-    PQclear(res);
+    p.amount_cents = r.amount;
+    memcpy(p.currency, r.currency, sizeof(p.currency));
+    snprintf(p.reference, sizeof(p.reference), "%s", r.reference);
+    snprintf(p.source, sizeof(p.source), "%s", r.source);
+    p.received_at_ms = r.received_ms;
     if (!open)
         return arr_errbuf_fail(ARR_EINVAL, why, whylen,
                                "payment %s is not an open exception (already applied, resolved "
@@ -903,8 +928,7 @@ static arr_err date_field(json_t *o, const char *k, int64_t *ms, char *why, size
 {
     const char *s = json_string_value(json_object_get(o, k));
     if (!s || recon_date_ms(s, strlen(s), ms) != ARR_OK)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a date YYYY-MM-DD",
-                               k);
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a date YYYY-MM-DD", k);
     return ARR_OK;
 }
 
@@ -912,8 +936,7 @@ static arr_err cents_field(json_t *o, const char *k, int64_t *v, char *why, size
 {
     json_t *j = json_object_get(o, k);
     if (!json_is_integer(j) || json_integer_value(j) <= 0)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a positive integer",
-                               k);
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a positive integer", k);
     *v = json_integer_value(j);
     return ARR_OK;
 }
@@ -924,8 +947,8 @@ static int grace(json_t *o, int dflt)
     return json_is_integer(g) ? (int)json_integer_value(g) : dflt;
 }
 
-static arr_err set_terms(recon_account *a, const char *kind, json_t *t, const char *id,
-                         char *why, size_t whylen)
+static arr_err set_terms(recon_account *a, const char *kind, json_t *t, const char *id, char *why,
+                         size_t whylen)
 {
     arr_err e;
     if (strcmp(kind, "plan") == 0) {
@@ -1037,9 +1060,8 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         snprintf(name, sizeof(name), "recon.missed/%s/%d", a.plan.id, d.missed[i] + 1);
         b->counts.missed++;
         e = emit(b, &c, account, "plan.instalment_missed", name, day_ms,
-                 json_pack("{s:s, s:i, s:s, s:I, s:s}", "plan_id", a.plan.id,
-                           "instalment_number", d.missed[i] + 1, "due_date", date,
-                           "amount_due_cents",
+                 json_pack("{s:s, s:i, s:s, s:I, s:s}", "plan_id", a.plan.id, "instalment_number",
+                           d.missed[i] + 1, "due_date", date, "amount_due_cents",
                            (json_int_t)(in->amount_cents - in->paid_cents), "currency",
                            a.currency));
     }
@@ -1051,8 +1073,8 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         b->counts.broken++;
         e = emit(b, &c, account, "promise.broken", name, day_ms,
                  json_pack("{s:s, s:I, s:s, s:s, s:I}", "promise_id", a.promise.id,
-                           "promised_amount_cents", (json_int_t)a.promise.amount_cents,
-                           "currency", a.currency, "promised_date", date, "paid_cents",
+                           "promised_amount_cents", (json_int_t)a.promise.amount_cents, "currency",
+                           a.currency, "promised_date", date, "paid_cents",
                            (json_int_t)a.promise.paid_cents));
     }
     return e;
@@ -1073,8 +1095,7 @@ arr_err recon_book_day(recon_book *b, const arr_envelope *env, char *why, size_t
     PGresult *res = NULL;
     arr_err e = arr_pg_run(b->pg, "rb_day_due", 2, params, &res, why, whylen);
     for (int i = 0; !e && i < PQntuples(res); i++)
-        e = day_account(b, env, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), day_ms, why,
-                        whylen);
+        e = day_account(b, env, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), day_ms, why, whylen);
     PQclear(res);
     return e;
 }

@@ -50,8 +50,7 @@ static arr_err parse_pairs(const char *key, const char *text, door_secret *out, 
         memcpy(d->secret, colon + 1, vl);
         d->secret[vl] = '\0';
         if (!arr_tenant_valid(d->tenant))
-            return arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: entry %d: bad tenant", key,
-                                   *n);
+            return arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: entry %d: bad tenant", key, *n);
         snprintf(d->path, sizeof(d->path), "/v1/webhooks/processor/%s", d->tenant);
         text += end ? len + 1 : len;
     }
@@ -164,9 +163,9 @@ static void handle_webhook(void *opaque, const arr_http_request *req, int *statu
     recon_doors *d = s->doors;
     char why[400];
     int64_t now_s = arr_clock_now_ms(&d->clock) / 1000;
-    arr_err e = recon_stripe_verify(arr_http_header(req, "Stripe-Signature"), req->body,
-                                    req->body_len, s->secret, now_s, d->tolerance_s, why,
-                                    sizeof(why));
+    arr_err e =
+        recon_stripe_verify(arr_http_header(req, "Stripe-Signature"), req->body, req->body_len,
+                            s->secret, now_s, d->tolerance_s, why, sizeof(why));
     if (e) {
         fail(status, ctype, body, 400, why);
         return;

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/clock.h"
 
 void recon_entries_init(recon_entries *l, size_t max)
 {
@@ -90,17 +91,6 @@ static int digits(const char *s, size_t n, int *out)
     return 1;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 arr_err recon_date_ms(const char *s, size_t len, int64_t *ms)
 {
     int y, m, d;
@@ -118,7 +108,7 @@ arr_err recon_date_ms(const char *s, size_t len, int64_t *ms)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
         return ARR_EINVAL;
-    *ms = days_from_civil(y, m, d) * 86400000LL;
+    *ms = arr_days_from_civil(y, m, d) * 86400000LL;
     return ARR_OK;
 }
 

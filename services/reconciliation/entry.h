@@ -32,23 +32,23 @@ typedef enum recon_kind {
 
 typedef struct recon_entry {
     recon_kind kind;
-    char payment_id[RECON_ID_MAX + 1];          /* unique per tenant, see above */
-    char source[RECON_SOURCE_MAX + 1];          /* processor, camt053, camt054, bai2, nacha, json, api */
-    int64_t amount_cents;                       /* > 0 for payments and returns; >= 0 otherwise */
-    char currency[4];                           /* ISO 4217 */
-    int64_t received_at_ms;                     /* booking/value date at 00:00 UTC, or event time */
-    char reference[RECON_REF_MAX + 1];          /* remittance text, references, addenda: for
-                                                   matching; several fields joined by ' ' */
-    char end_to_end_id[RECON_ID_MAX + 1];       /* camt EndToEndId, NACHA trace, may be "" */
-    char payer_name[RECON_NAME_MAX + 1];        /* PERSONAL DATA: counterparty name, may be "" */
-    char account_hint[RECON_ID_MAX + 1];        /* account id the source states outright
-                                                   (API, JSON, processor metadata), else "" */
-    char type_code[16];                         /* BAI2 type code, NACHA transaction code,
-                                                   camt bank transaction code; may be "" */
-    char return_code[16];                       /* RETURN: R01..R99, "refund", "chargeback" */
+    char payment_id[RECON_ID_MAX + 1];    /* unique per tenant, see above */
+    char source[RECON_SOURCE_MAX + 1];    /* processor, camt053, camt054, bai2, nacha, json, api */
+    int64_t amount_cents;                 /* > 0 for payments and returns; >= 0 otherwise */
+    char currency[4];                     /* ISO 4217 */
+    int64_t received_at_ms;               /* booking/value date at 00:00 UTC, or event time */
+    char reference[RECON_REF_MAX + 1];    /* remittance text, references, addenda: for
+                                             matching; several fields joined by ' ' */
+    char end_to_end_id[RECON_ID_MAX + 1]; /* camt EndToEndId, NACHA trace, may be "" */
+    char payer_name[RECON_NAME_MAX + 1];  /* PERSONAL DATA: counterparty name, may be "" */
+    char account_hint[RECON_ID_MAX + 1];  /* account id the source states outright
+                                             (API, JSON, processor metadata), else "" */
+    char type_code[16];                   /* BAI2 type code, NACHA transaction code,
+                                             camt bank transaction code; may be "" */
+    char return_code[16];                 /* RETURN: R01..R99, "refund", "chargeback" */
     char returned_payment_id[RECON_ID_MAX + 1]; /* RETURN: the payment_id it undoes */
-    char skip_reason[64];                       /* NOTICE/SKIPPED: stable code, e.g. "debit_entry" */
-    int64_t line;                               /* 1-based line (or entry ordinal) in the source */
+    char skip_reason[64]; /* NOTICE/SKIPPED: stable code, e.g. "debit_entry" */
+    int64_t line;         /* 1-based line (or entry ordinal) in the source */
 } recon_entry;
 
 typedef struct recon_entries {

@@ -17,8 +17,8 @@ json_t *recon_payload_from_entry(const recon_entry *e)
         return NULL;
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "payment_id", e->payment_id,
                           "kind", recon_kind_name(e->kind), "source", e->source, "amount_cents",
-                          (json_int_t)e->amount_cents, "currency", e->currency, "received_at",
-                          at, "reference", e->reference);
+                          (json_int_t)e->amount_cents, "currency", e->currency, "received_at", at,
+                          "reference", e->reference);
     if (!o)
         return NULL;
     set_opt(o, "end_to_end_id", e->end_to_end_id);
@@ -71,10 +71,22 @@ static arr_err copy(json_t *p, const char *field, char *out, size_t cap, int req
     return ARR_OK;
 }
 
-static const char *const known[] = {
-    "payment_id", "kind", "source", "amount_cents", "currency", "received_at", "reference",
-    "end_to_end_id", "payer_name", "account_id", "type_code", "return_code",
-    "returned_payment_id", "skip_reason", "line", NULL};
+static const char *const known[] = {"payment_id",
+                                    "kind",
+                                    "source",
+                                    "amount_cents",
+                                    "currency",
+                                    "received_at",
+                                    "reference",
+                                    "end_to_end_id",
+                                    "payer_name",
+                                    "account_id",
+                                    "type_code",
+                                    "return_code",
+                                    "returned_payment_id",
+                                    "skip_reason",
+                                    "line",
+                                    NULL};
 
 arr_err recon_payload_to_entry(json_t *p, recon_entry *e, char *why, size_t len)
 {

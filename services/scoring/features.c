@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/clock.h"
 
 #include "arrears/uuid.h"
 
@@ -212,17 +213,6 @@ static arr_err same_currency(scoring_state *n, json_t *payload, char *why, size_
     return ARR_OK;
 }
 
-/* Howard Hinnant's days_from_civil: proleptic Gregorian, day 0 = 1970-01-01. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DD", a real calendar date, to days since the epoch; -1 when malformed. */
 static int parse_date(const char *s, int32_t *out)
 {
@@ -240,7 +230,7 @@ static int parse_date(const char *s, int32_t *out)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m == 2 && d == 29 && !leap)
         return -1;
-    *out = (int32_t)days_from_civil(y, m, d);
+    *out = (int32_t)arr_days_from_civil(y, m, d);
     return 0;
 }
 

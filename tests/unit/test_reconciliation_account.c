@@ -12,8 +12,8 @@ static const int64_t D0 = 20788LL * DAY;
 
 static recon_account placed(int64_t balance, int64_t fees, int64_t interest)
 {
-    json_t *p = json_pack("{s:I, s:s, s:s, s:s}", "balance_cents", (json_int_t)balance,
-                          "currency", "USD", "invoice_id", "INV-1", "due_date", "2026-10-01");
+    json_t *p = json_pack("{s:I, s:s, s:s, s:s}", "balance_cents", (json_int_t)balance, "currency",
+                          "USD", "invoice_id", "INV-1", "due_date", "2026-10-01");
     if (fees)
         json_object_set_new(p, "fees_cents", json_integer(fees));
     if (interest)
@@ -118,8 +118,8 @@ Test(recon_account, oldest_invoice_first_pays_the_older_invoice_whole)
     char why[256];
     cr_assert_eq(recon_waterfall_from_json(j, &w, why, sizeof why), ARR_OK, "%s", why);
     json_decref(j);
-    recon_account a = placed(1000, 200, 0);          /* INV-1 due 2026-10-01: 200 fees + 800 */
-    recon_account_adjust(&a, 3000, "INV-2", D0);     /* a newer invoice of 3000 */
+    recon_account a = placed(1000, 200, 0);      /* INV-1 due 2026-10-01: 200 fees + 800 */
+    recon_account_adjust(&a, 3000, "INV-2", D0); /* a newer invoice of 3000 */
     cr_assert_eq(a.balance_cents, 4000);
     cr_assert_eq(a.adjusted_cents, 3000);
     recon_applied ap;
@@ -134,7 +134,7 @@ Test(recon_account, oldest_invoice_first_pays_the_older_invoice_whole)
     recon_account_adjust(&b, 3000, "INV-2", D0 - 400 * DAY); /* older than INV-1 */
     recon_waterfall f = fees_first();
     recon_account_apply(&b, &f, "p1", 1500, D0, &ap);
-    cr_assert_eq(open_in(&b, "INV-1", RECON_FEES), 0);        /* fees first: 200 */
+    cr_assert_eq(open_in(&b, "INV-1", RECON_FEES), 0);         /* fees first: 200 */
     cr_assert_eq(open_in(&b, "INV-2", RECON_PRINCIPAL), 1700); /* then the older principal */
     cr_assert_eq(open_in(&b, "INV-1", RECON_PRINCIPAL), 800);
     cr_assert(recon_account_consistent(&a) && recon_account_consistent(&b));
@@ -208,7 +208,8 @@ Test(recon_account, settlement_in_its_window_waives_the_rest)
     cr_assert_eq(a.settlement.paid_cents, 0);
     recon_account_apply(&a, &w, "p1", 2500, D0 + 2 * DAY, &ap);
     cr_assert_not(ap.settled);
-    recon_account_apply(&a, &w, "p2", 3500, D0 + 30 * DAY + DAY - 1, &ap); /* last ms of the window */
+    recon_account_apply(&a, &w, "p2", 3500, D0 + 30 * DAY + DAY - 1,
+                        &ap); /* last ms of the window */
     cr_assert(ap.settled);
     /* 10000 - 1000 - 2500 - 3500 = 3000 forgiven. */
     cr_assert_eq(a.settlement.waived_cents, 3000);
@@ -258,8 +259,8 @@ static void plan3(recon_account *a, int grace)
     int64_t due[] = {D0, D0 + 31 * DAY, D0 + 62 * DAY};
     int64_t amt[] = {3000, 3000, 3000};
     char why[256];
-    cr_assert_eq(recon_account_set_plan(a, "pl", due, amt, 3, grace, why, sizeof why), ARR_OK,
-                 "%s", why);
+    cr_assert_eq(recon_account_set_plan(a, "pl", due, amt, 3, grace, why, sizeof why), ARR_OK, "%s",
+                 why);
 }
 
 Test(recon_account, plan_instalments_are_paid_in_order_and_missed_once)
@@ -368,8 +369,8 @@ Test(recon_account, waterfall_configuration_errors_name_the_field)
 {
     char why[256];
     recon_waterfall w;
-    json_t *twice = json_pack("{s:s, s:[s, s, s]}", "version", "v", "order", "fees", "fees",
-                              "principal");
+    json_t *twice =
+        json_pack("{s:s, s:[s, s, s]}", "version", "v", "order", "fees", "fees", "principal");
     cr_assert_eq(recon_waterfall_from_json(twice, &w, why, sizeof why), ARR_ECONFIG);
     cr_assert(strstr(why, "order[1]"), "%s", why);
     json_t *noversion = json_pack("{s:b}", "oldest_invoice_first", 1);

@@ -101,7 +101,9 @@ static void refused(const char *json, const char *field)
 
 Test(recon_payload, a_broken_payload_names_its_field)
 {
-#define OK "\"payment_id\":\"x:1\",\"source\":\"api\",\"currency\":\"USD\",\"received_at\":\"2026-11-27T00:00:00Z\""
+#define OK                                                                                         \
+    "\"payment_id\":\"x:1\",\"source\":\"api\",\"currency\":\"USD\",\"received_at\":\"2026-11-"    \
+    "27T00:00:00Z\""
     refused("{" OK ",\"amount_cents\":0}", "payload.amount_cents");
     refused("{" OK ",\"amount_cents\":1.5}", "payload.amount_cents");
     refused("{" OK ",\"amount_cents\":5,\"kind\":\"refund\"}", "payload.kind");

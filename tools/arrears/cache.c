@@ -1,8 +1,8 @@
 /* arrears cache rebuild: Redis is a cache; this rebuilds it from PostgreSQL, the truth:
  * scoring's part (each account's encoded feature state and status, and its latest score,
- * strategy, segment and arm) and reconciliation's (balance and ledger status). Streamed with a cursor and pipelined, so it runs in
- * constant memory whatever the number of accounts. No personal data: none is in those
- * tables. */
+ * strategy, segment and arm) and reconciliation's (balance and ledger status). Streamed with a
+ * cursor and pipelined, so it runs in constant memory whatever the number of accounts. No personal
+ * data: none is in those tables. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +47,13 @@ static arr_err write_chunk(arr_redis *r, PGresult *res, long *n, char *why, size
     return arr_redis_flush(r, why, whylen);
 }
 
-static arr_err write_ledger_chunk(arr_redis *r, PGresult *res, long *n, char *why,
-                                  size_t whylen)
+static arr_err write_ledger_chunk(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen)
 {
     for (int i = 0; i < PQntuples(res); i++) {
         char key[400];
         snprintf(key, sizeof(key), "arr:acct:%s/%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-        const char *argv[] = {"HSET", key, "balance_cents", PQgetvalue(res, i, 2),
+        const char *argv[] = {"HSET",          key,
+                              "balance_cents", PQgetvalue(res, i, 2),
                               "ledger_status", PQgetvalue(res, i, 3)};
         arr_err e = arr_redis_append(r, 6, argv, NULL);
         if (e)
@@ -66,8 +66,8 @@ static arr_err write_ledger_chunk(arr_redis *r, PGresult *res, long *n, char *wh
 typedef arr_err (*chunk_fn)(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen);
 
 /* One cursor over sql (its $1 the tenant or NULL), written to Redis a chunk at a time. */
-static arr_err stream(arr_pg *pg, arr_redis *r, const char *sql, const char *tenant,
-                      chunk_fn write, long *n, char *why, size_t whylen)
+static arr_err stream(arr_pg *pg, arr_redis *r, const char *sql, const char *tenant, chunk_fn write,
+                      long *n, char *why, size_t whylen)
 {
     arr_err e = arr_pg_begin(pg, why, whylen);
     if (!e) {

@@ -88,8 +88,8 @@ static arr_err read_file(const char *path, char **data, size_t *len, char *why, 
     return ARR_OK;
 }
 
-static arr_err parse(const char *format, const char *data, size_t len, recon_entries *l,
-                     char *what, size_t whatlen, char *why, size_t whylen)
+static arr_err parse(const char *format, const char *data, size_t len, recon_entries *l, char *what,
+                     size_t whatlen, char *why, size_t whylen)
 {
     arr_err e;
     if (strcmp(format, "camt053") == 0 || strcmp(format, "camt054") == 0) {
@@ -102,8 +102,8 @@ static arr_err parse(const char *format, const char *data, size_t len, recon_ent
             snprintf(what, whatlen,
                      "%d statement(s), %d entries, credits %lld, debits %lld %s; %d total(s) and "
                      "%d balance(s) checked",
-                     s.statements, s.entries, (long long)s.credit_cents,
-                     (long long)s.debit_cents, s.currency, s.summary_checks, s.balance_checks);
+                     s.statements, s.entries, (long long)s.credit_cents, (long long)s.debit_cents,
+                     s.currency, s.summary_checks, s.balance_checks);
         return e;
     }
     if (strcmp(format, "bai2") == 0) {
@@ -262,8 +262,7 @@ static int cmd_import(cli_ctx *c, int argc, char **argv)
     }
     arr_kafka_producer *p = NULL;
     if (!e)
-        e = arr_kafka_producer_new(c->brokers, "arrears-cli-payments", NULL, &p, why,
-                                   sizeof(why));
+        e = arr_kafka_producer_new(c->brokers, "arrears-cli-payments", NULL, &p, why, sizeof(why));
     topic_of(c, RECON_TOPIC_INBOUND, topic, sizeof(topic));
     arr_clock clock;
     arr_clock_init_real(&clock);
@@ -339,15 +338,16 @@ static int cmd_exceptions(cli_ctx *c, int argc, char **argv)
     char why[512];
     const char *params[] = {tenant};
     PGresult *res = NULL;
-    arr_err e = arr_pg_prepare(pg, "exc_list",
-                               "SELECT e.payment_id, p.amount_cents, p.currency, p.source,"
-                               " e.reason, e.detail, array_to_string(e.candidates, ' '),"
-                               " to_char(e.opened_at, 'YYYY-MM-DD'),"
-                               " (now()::date - e.opened_at::date)"
-                               " FROM reconciliation.exceptions e JOIN reconciliation.payments p"
-                               " USING (tenant, payment_id) WHERE e.tenant = $1 AND e.status = 'open'"
-                               " ORDER BY e.opened_at, e.payment_id",
-                               1, why, sizeof(why));
+    arr_err e =
+        arr_pg_prepare(pg, "exc_list",
+                       "SELECT e.payment_id, p.amount_cents, p.currency, p.source,"
+                       " e.reason, e.detail, array_to_string(e.candidates, ' '),"
+                       " to_char(e.opened_at, 'YYYY-MM-DD'),"
+                       " (now()::date - e.opened_at::date)"
+                       " FROM reconciliation.exceptions e JOIN reconciliation.payments p"
+                       " USING (tenant, payment_id) WHERE e.tenant = $1 AND e.status = 'open'"
+                       " ORDER BY e.opened_at, e.payment_id",
+                       1, why, sizeof(why));
     if (!e)
         e = arr_pg_run(pg, "exc_list", 1, params, &res, why, sizeof(why));
     if (e) {
@@ -368,8 +368,7 @@ static int cmd_exceptions(cli_ctx *c, int argc, char **argv)
                                 PQgetvalue(res, i, 2), "source", PQgetvalue(res, i, 3), "reason",
                                 PQgetvalue(res, i, 4), "detail", PQgetvalue(res, i, 5),
                                 "candidates", PQgetvalue(res, i, 6), "opened",
-                                PQgetvalue(res, i, 7), "age_days",
-                                atoi(PQgetvalue(res, i, 8))));
+                                PQgetvalue(res, i, 7), "age_days", atoi(PQgetvalue(res, i, 8))));
         else
             printf("%-40s %12s %-4s %-9s %-26s %-10s %s\n    %s\n", PQgetvalue(res, i, 0),
                    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
@@ -409,8 +408,8 @@ static arr_err cli_emit(void *ctx, const char *topic, const arr_envelope *env)
     return e;
 }
 
-static arr_err cli_derive(void *ctx, arr_envelope *out, const arr_envelope *cause,
-                          const char *type, const char *name, json_t *payload)
+static arr_err cli_derive(void *ctx, arr_envelope *out, const arr_envelope *cause, const char *type,
+                          const char *name, json_t *payload)
 {
     cli_book *cb = ctx;
     return arr_envelope_derive(out, cause, type, 1, name, payload, "reconciliation", ARR_VERSION,
@@ -419,8 +418,8 @@ static arr_err cli_derive(void *ctx, arr_envelope *out, const arr_envelope *caus
 
 /* One command in one transaction, with the book's own statements. */
 static int with_book(cli_ctx *c, const char *what, const arr_envelope *cause,
-                     arr_err (*run)(recon_book *b, const arr_envelope *cause, void *arg,
-                                    char *why, size_t whylen),
+                     arr_err (*run)(recon_book *b, const arr_envelope *cause, void *arg, char *why,
+                                    size_t whylen),
                      void *arg)
 {
     cli_book cb = {.c = c};
@@ -484,8 +483,7 @@ static int cmd_resolve(cli_ctx *c, int argc, char **argv)
     int rc = with_book(c, "resolve", &cause, run_resolve, &r);
     arr_envelope_clear(&cause);
     if (!rc)
-        printf("resolve: payment %s applied to %s/%s by %s\n", r.payment, tenant, r.account,
-               r.who);
+        printf("resolve: payment %s applied to %s/%s by %s\n", r.payment, tenant, r.account, r.who);
     return rc;
 }
 
@@ -679,11 +677,12 @@ static int cmd_verify(cli_ctx *c, int argc, char **argv)
     }
     PGresult *res = NULL;
     const char *params[] = {tenant};
-    if (arr_pg_prepare(pg, "verify_totals",
-                       "SELECT count(*), COALESCE(sum(placed_cents), 0), COALESCE(sum(applied_cents),"
-                       " 0), COALESCE(sum(reversed_cents), 0), COALESCE(sum(balance_cents), 0)"
-                       " FROM reconciliation.ledger WHERE $1 = '' OR tenant = $1",
-                       1, why, sizeof(why)) == ARR_OK &&
+    if (arr_pg_prepare(
+            pg, "verify_totals",
+            "SELECT count(*), COALESCE(sum(placed_cents), 0), COALESCE(sum(applied_cents),"
+            " 0), COALESCE(sum(reversed_cents), 0), COALESCE(sum(balance_cents), 0)"
+            " FROM reconciliation.ledger WHERE $1 = '' OR tenant = $1",
+            1, why, sizeof(why)) == ARR_OK &&
         arr_pg_run(pg, "verify_totals", 1, params, &res, why, sizeof(why)) == ARR_OK)
         printf("accounts %s: placed %s, applied %s, reversed %s, balance %s (cents)\n",
                PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),

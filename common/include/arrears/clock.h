@@ -28,6 +28,10 @@ arr_err arr_clock_advance(arr_clock *c, int64_t delta_ms);
 /* RFC 3339 in UTC with milliseconds: "2026-11-26T22:13:48.123Z" (25 bytes incl. NUL). */
 #define ARR_TIME_STRLEN 32
 arr_err arr_time_format(int64_t ms, char *out, size_t outlen);
+/* The proleptic Gregorian calendar: days since 1970-01-01 of y-m-d (m 1-12, d 1-31, not
+ * checked), and back. Shared so that every date in arrears counts days the same way. */
+int64_t arr_days_from_civil(int64_t y, int m, int d);
+void arr_civil_from_days(int64_t days, int *y, int *m, int *d);
 /* Accepts "YYYY-MM-DDTHH:MM:SS[.fff...]" followed by "Z" or "+HH:MM"/"-HH:MM". */
 arr_err arr_time_parse(const char *s, int64_t *out_ms);
 
