@@ -167,7 +167,7 @@ check "resolving it again is refused" test $? -ne 0
 check "the invariants still hold" test $? -eq 0
 
 # The real files.
-fx="$ARR_SOURCE_DIR/../shared/fixtures/payments"
+fx="${ARR_FIXTURES_DIR:-$ARR_SOURCE_DIR/../shared/fixtures}/payments"
 for f in bai2/sample1.txt:bai2 bai2/sample2.txt:bai2 nacha/ppd-debit.ach:nacha nacha/return-WEB.ach:nacha \
   nacha/cor-example.ach:nacha camt/camt053.v2.minimal.xml:camt053 camt/camt053.v2.multi.statement.xml:camt053 \
   camt/camt053.v4.xml:camt053 camt/camt054.v2.xml:camt054; do

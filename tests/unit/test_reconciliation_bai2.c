@@ -9,7 +9,7 @@
 
 #include "bai2.h"
 
-#define FIXTURES ARR_SOURCE_DIR "/../shared/fixtures/payments/bai2/"
+#define FIXTURES ARR_FIXTURES_DIR "/payments/bai2/"
 
 static char *slurp(const char *name, size_t *len)
 {

@@ -15,7 +15,7 @@
 
 #include "camt.h"
 
-#define CAMT_DIR ARR_SOURCE_DIR "/../shared/fixtures/payments/camt/"
+#define CAMT_DIR ARR_FIXTURES_DIR "/payments/camt/"
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -9,7 +9,7 @@
 
 #include "match.h"
 
-#define FIXTURES ARR_SOURCE_DIR "/../shared/fixtures/payments"
+#define FIXTURES ARR_FIXTURES_DIR "/payments"
 #define DEFAULT_CONFIG ARR_SOURCE_DIR "/deploy/reconciliation/matching.json"
 
 typedef char token_t[RECON_ID_MAX + 1];

@@ -11,7 +11,7 @@
 
 #include "nacha.h"
 
-#define FIXTURES ARR_SOURCE_DIR "/../shared/fixtures/payments/nacha/"
+#define FIXTURES ARR_FIXTURES_DIR "/payments/nacha/"
 
 /* 2000-01-01, 2019-08-29, 2019-06-25 and 2019-07-02 at 00:00 UTC, in ms (date -u -d ... +%s). */
 #define MS_2000_01_01 946684800000LL
