@@ -214,3 +214,23 @@ dl() { topic_values "${ARR_TOPIC_PREFIX}arrears.reconciliation.dlq" "$ta/" | gre
 check "a payload that breaks its contract is dead-lettered with the field named" wait_for 30 dl
 both() { [[ $(q "select count(*) from reconciliation.payments where tenant = '$ta' and payment_id in ('dl-before-$stamp', 'dl-after-$stamp') and status = 'applied'") == 2 ]]; }
 check "and the payments around it are applied" wait_for 30 both
+
+# A consumer's promise (a reply outreach heard) is kept by a payment or broken by the day.
+reply() { # account, reply id, amount, date
+  local id; id=$(u)
+  printf '%s/%s|{"event_id":"%s","event_type":"reply.received","schema_version":1,"tenant":"%s","account":"%s","event_time":"%s","produced_at":"%s","causation_id":null,"correlation_id":"%s","producer":{"service":"e2e","version":"1","instance":"e2e"},"payload":{"reply_id":"%s","channel":"sms","intent":"promise","received_at":"%s","promised_amount_cents":%s,"currency":"USD","promised_date":"%s"}}\n' \
+    "$ta" "$1" "$id" "$ta" "$1" "$now" "$now" "$id" "$2" "$now" "$3" "$4"
+}
+mapfile -t two < <(q "select account_id from reconciliation.ledger where tenant = '$ta' and status = 'open' and balance_cents > 1000 and not terms ? 'promise' order by account_id desc limit 2")
+{ reply "${two[0]}" "r1-$stamp" 500 2027-02-01; reply "${two[1]}" "r2-$stamp" 500 2027-02-01; } |
+  kcat -b "$ARR_KAFKA_BROKERS" -P -t "${ARR_TOPIC_PREFIX}arrears.outreach.replies" -K '|'
+promised() { [[ $(q "select count(*) from reconciliation.ledger where tenant = '$ta' and account_id in ('${two[0]}', '${two[1]}') and terms->'promise'->>'status' = 'active'") == 2 ]]; }
+check "a reply promising to pay becomes a promise" wait_for 30 promised
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/v1/payments" -H "Authorization: Bearer $token" \
+  -d "{\"tenant\":\"$ta\",\"payments\":[{\"payment_id\":\"keep-$stamp\",\"amount_cents\":500,\"currency\":\"USD\",\"received_at\":\"2027-01-20\",\"account_id\":\"${two[0]}\"}]}"
+kept() { [[ $(q "select terms->'promise'->>'status' from reconciliation.ledger where tenant = '$ta' and account_id = '${two[0]}'") == done ]]; }
+check "a payment of the promised amount keeps it" wait_for 30 kept
+"$cli" clock tick --day 2027-02-05 >/dev/null
+broken() { topic_values "${ARR_TOPIC_PREFIX}arrears.payments.events" "$ta/${two[1]}" | grep -q '"event_type":"promise.broken"'; }
+check "the other, unpaid after its date and grace, is announced broken" wait_for 30 broken
+check "the kept one is not" test -z "$(topic_values "${ARR_TOPIC_PREFIX}arrears.payments.events" "$ta/${two[0]}" | grep '"event_type":"promise.broken"')"
