@@ -9,6 +9,7 @@
  * clock, and the portfolio is taken in file order: the same arguments give the same bytes.
  * The portfolio is held in memory because accounts are drawn without replacement; its size,
  * its lines and its fields are capped. */
+#include "arrears/hash.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -37,12 +38,6 @@ static const char *const INSTALMENT_DUE[3] = {"2026-12-01", "2027-01-01", "2027-
 
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 typedef struct rng {
     uint64_t s;
@@ -51,7 +46,7 @@ typedef struct rng {
 static uint64_t next64(rng *r)
 {
     r->s += GOLDEN;
-    return mix64(r->s);
+    return arr_hash_mix64(r->s);
 }
 
 /* Uniform in [0, n), n > 0: draws past the last whole multiple of n are redrawn (no bias). */
@@ -1105,7 +1100,7 @@ int main(int argc, char **argv)
         gen_free(&g);
         return 1;
     }
-    g.r.s = mix64(g.seed ^ 0x9a7e57ab1e5eedULL);
+    g.r.s = arr_hash_mix64(g.seed ^ 0x9a7e57ab1e5eedULL);
     totals t = {{0}, 0, 0, 0, 0, 0};
     int rc = generate(&g, count_s ? (size_t)n : g.pf.n);
     /* In this order: expected.json holds what the others wrote. */

@@ -15,6 +15,7 @@
  * A few rows are broken on purpose (--broken-rate, per mille): no account id, an amount that
  * is not an amount, an impossible due date, an unknown currency, or an exact repeat of an
  * earlier row. A summary of what was written goes to stderr (unless --quiet). */
+#include "arrears/hash.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -32,12 +33,6 @@
 
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 typedef struct rng {
     uint64_t s;
@@ -48,14 +43,14 @@ enum { SALT_ROW = 1, SALT_WHO, SALT_PERSON, SALT_DUP, SALT_IDS };
 
 static rng stream(uint64_t key, uint64_t salt, uint64_t idx)
 {
-    rng r = {mix64(key ^ mix64(idx * GOLDEN + salt * 0x632be59bd9b4e019ULL))};
+    rng r = {arr_hash_mix64(key ^ arr_hash_mix64(idx * GOLDEN + salt * 0x632be59bd9b4e019ULL))};
     return r;
 }
 
 static uint64_t next64(rng *r)
 {
     r->s += GOLDEN;
-    return mix64(r->s);
+    return arr_hash_mix64(r->s);
 }
 
 /* Uniform in [0, n), n <= 2^32 (multiply-shift; the bias is far below anything visible). */
@@ -1696,7 +1691,7 @@ int main(int argc, char **argv)
         return fail_arg("--accounts", accounts);
     if (parse_u64(seed, UINT64_MAX, &v))
         return fail_arg("--seed", seed);
-    g.key = mix64(v ^ 0x5ca1ab1e0ddba11ULL);
+    g.key = arr_hash_mix64(v ^ 0x5ca1ab1e0ddba11ULL);
     if (!strcmp(format, "csv"))
         g.format = FMT_CSV;
     else if (!strcmp(format, "jsonl"))
