@@ -4,23 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "arrears/secrets.h"
 #include "events.h"
 #include "importer.h"
 #include "reader.h"
 
-#define TOKENS_MAX 64
 #define RECORD_BUF (64 * 1024)
 
-typedef struct tenant_token {
-    char tenant[ARR_TENANT_MAX + 1];
-    char token[128];
-} tenant_token;
-
 struct ingest_batch_api {
-    arr_svc *svc; /* borrowed: clock, logger, producer identity */
-    tenant_token tokens[TOKENS_MAX];
-    int n_tokens;
-    arr_pg *pg; /* the HTTP thread's own connections */
+    arr_svc *svc;       /* borrowed: clock, logger, producer identity */
+    arr_secrets tokens; /* ARR_INGEST_TOKENS */
+    arr_pg *pg;         /* the HTTP thread's own connections */
     arr_kafka_producer *producer;
     arr_redis *redis;
     ingest_mapping *mapping;
@@ -28,52 +22,6 @@ struct ingest_batch_api {
     const char *topic; /* ARR_TOPIC_ACCOUNTS, else the service's arrears.accounts (in
                         * ARR_TOPIC_PREFIX's namespace); owned by the service */
 };
-
-/* "tenant:token,tenant:token" -> table; tokens shorter than 16 characters are refused. */
-static arr_err parse_tokens(ingest_batch_api *api, const char *text, char *why, size_t whylen)
-{
-    const char *p = text;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        const char *colon = memchr(p, ':', len);
-        tenant_token *t = &api->tokens[api->n_tokens];
-        size_t tl = colon ? (size_t)(colon - p) : 0, kl = colon ? len - tl - 1 : 0;
-        if (api->n_tokens == TOKENS_MAX || !colon || tl > ARR_TENANT_MAX || kl < 16 ||
-            kl >= sizeof(t->token)) {
-            snprintf(why, whylen,
-                     "ARR_INGEST_TOKENS: entry %d must be tenant:token with a token of 16 to "
-                     "127 characters",
-                     api->n_tokens + 1);
-            return ARR_ECONFIG;
-        }
-        memcpy(t->tenant, p, tl);
-        memcpy(t->token, colon + 1, kl);
-        if (!arr_tenant_valid(t->tenant)) {
-            snprintf(why, whylen, "ARR_INGEST_TOKENS: '%s' is not a valid tenant", t->tenant);
-            return ARR_ECONFIG;
-        }
-        api->n_tokens++;
-        p += len + (p[len] == ',');
-    }
-    return ARR_OK;
-}
-
-/* Constant-time comparison, so response timing does not leak the token. */
-static int authorized(const ingest_batch_api *api, const char *tenant, const char *header)
-{
-    static const char prefix[] = "Bearer ";
-    if (!header || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
-        return 0;
-    const char *given = header + sizeof(prefix) - 1;
-    for (int i = 0; i < api->n_tokens; i++) {
-        const tenant_token *t = &api->tokens[i];
-        size_t n = strlen(t->token);
-        if (strcmp(t->tenant, tenant) == 0 && strlen(given) == n &&
-            sodium_memcmp(given, t->token, n) == 0)
-            return 1;
-    }
-    return 0;
-}
 
 static void respond_error(int *status, const char **ctype, arr_buf *body, int code,
                           const char *error)
@@ -167,7 +115,7 @@ static void handle(void *opaque, const arr_http_request *req, int *status, const
         json_decref(doc);
         return;
     }
-    if (!authorized(api, tenant, req->authorization)) {
+    if (!arr_secrets_bearer_ok(&api->tokens, tenant, req->authorization)) {
         respond_error(status, ctype, body, 401, "missing or wrong bearer token for this tenant");
         json_decref(doc);
         return;
@@ -239,7 +187,9 @@ arr_err ingest_batch_api_new(arr_svc *s, const char *tokens, ingest_batch_api **
         return ARR_ENOMEM;
     }
     api->svc = s;
-    arr_err e = sodium_init() < 0 ? ARR_EFATAL : parse_tokens(api, tokens, why, whylen);
+    arr_err e = sodium_init() < 0
+                    ? ARR_EFATAL
+                    : arr_secrets_parse("ARR_INGEST_TOKENS", tokens, &api->tokens, why, whylen);
     if (!e)
         e = arr_config_str(s->cfg, "ARR_TOPIC_ACCOUNTS", arr_svc_topic(s, INGEST_TOPIC_ACCOUNTS),
                            &api->topic, why, whylen);

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "arrears/buf.h"
+#include "arrears/hash.h"
 
 /* Twilio's codes (https://www.twilio.com/docs/api/errors) for a number that cannot be used:
  * invalid 'To' (21211), cannot be reached (21214), does not appear valid (21217), invalid
@@ -297,30 +299,12 @@ static int e164_ok(const char *s)
 
 /* ------------------------------------------------------------------ hashing */
 
-static uint64_t fnv1a64(const char *s, uint64_t basis)
-{
-    uint64_t h = basis;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static uint64_t splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* 32 hex digits (128 bits) from the key: not for security, only a stable, well-spread name. */
+/* 32 hex digits (128 bits of SHA-256) from the key: a stable, well-spread name. */
 static void key_hex(const char *key, char out[33])
 {
-    uint64_t a = splitmix64(fnv1a64(key, 0xcbf29ce484222325ULL));
-    uint64_t b = splitmix64(fnv1a64(key, 0x84222325cbf29ce4ULL) ^ a);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
+    sodium_bin2hex(out, 33, h, 16);
 }
 
 /* ------------------------------------------------------------------ backoff */
@@ -337,29 +321,23 @@ int64_t outreach_channel_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms
         e = e > cap_ms / 2 ? cap_ms : e * 2;
     int64_t half = e / 2;
     uint64_t span = (uint64_t)(e - half) + 1;
-    uint64_t r = splitmix64(jitter_seed ^ splitmix64((uint64_t)(unsigned)attempt));
+    /* splitmix64: the golden-ratio step, then its finaliser. */
+    uint64_t r = arr_hash_mix64(
+        (jitter_seed ^ arr_hash_mix64((uint64_t)(unsigned)attempt + 0x9e3779b97f4a7c15ULL)) +
+        0x9e3779b97f4a7c15ULL);
     return half + (int64_t)(r % span);
 }
 
 /* ------------------------------------------------------------------ email: headers */
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* Standard base64 (RFC 4648, padded) of n bytes, appended. */
 static arr_err b64_append(arr_buf *b, const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        char q[4] = {B64[(v >> 18) & 63], B64[(v >> 12) & 63], i + 1 < n ? B64[(v >> 6) & 63] : '=',
-                     i + 2 < n ? B64[v & 63] : '='};
-        arr_err e = arr_buf_append(b, q, 4);
-        if (e)
-            return e;
-    }
-    return ARR_OK;
+    char out[sodium_base64_ENCODED_LEN(EW_CHUNK, sodium_base64_VARIANT_ORIGINAL)];
+    if (sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) > sizeof(out))
+        return ARR_ELIMIT;
+    sodium_bin2base64(out, sizeof(out), s, n, sodium_base64_VARIANT_ORIGINAL);
+    return arr_buf_append(b, out, strlen(out));
 }
 
 /* RFC 2047 encoded-words "=?UTF-8?B?...?=" of at most EW_CHUNK bytes of text each, cut between

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "arrears/money.h"
 
 /* ------------------------------------------------------------------ languages and texts */
 
@@ -791,22 +792,6 @@ static arr_err format_date(const render_ctx *c, const var_def *d, const char *s,
     return e ? ARR_ENOMEM : ARR_OK;
 }
 
-/* ISO 4217 minor-unit exponent; 2 unless listed. */
-static int currency_exponent(const char *cur)
-{
-    static const char *const zero = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF "
-                                    "XOF XPF";
-    static const char *const three = "BHD IQD JOD KWD LYD OMR TND";
-    static const char *const four = "CLF UYW";
-    const char *const lists[3] = {zero, three, four};
-    static const int exps[3] = {0, 3, 4};
-    for (int l = 0; l < 3; l++)
-        for (const char *p = lists[l]; *p; p += p[3] ? 4 : 3)
-            if (memcmp(p, cur, 3) == 0)
-                return exps[l];
-    return 2;
-}
-
 static arr_err format_money(const render_ctx *c, const var_def *d, const outreach_template_money *m,
                             arr_buf *val)
 {
@@ -816,7 +801,7 @@ static arr_err format_money(const render_ctx *c, const var_def *d, const outreac
     if (strlen(cur) != 3 || cur[0] < 'A' || cur[0] > 'Z' || cur[1] < 'A' || cur[1] > 'Z' ||
         cur[2] < 'A' || cur[2] > 'Z')
         return value_fail(c, d->name, "has a currency that is not three capital letters");
-    int exp = currency_exponent(cur);
+    int exp = arr_currency_decimals(cur);
     /* Magnitude without overflow for INT64_MIN. */
     uint64_t mag = m->minor < 0 ? (uint64_t)(-(m->minor + 1)) + 1 : (uint64_t)m->minor;
     uint64_t scale = 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arrears/clock.h"
 
 const char *const outreach_tz_us_names[OUTREACH_TZ_US_COUNT] = {
     "America/Puerto_Rico", "America/New_York",    "America/Chicago",   "America/Denver",
@@ -65,32 +66,17 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* Counts days in 400-year eras of 146097 days, with years starting on March 1 so that the
- * leap day is the last day of a year. */
+/* The project's one calendar (common/clock), in this module's types. */
 int64_t outreach_tz_days_from_civil(int64_t year, int month, int day)
 {
-    int64_t y = month <= 2 ? year - 1 : year;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t mp = (month + 9) % 12; /* March = 0 */
-    int64_t doy = (153 * mp + 2) / 5 + day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468; /* 719468 = days from 0000-03-01 to 1970-01-01 */
+    return arr_days_from_civil(year, month, day);
 }
 
 void outreach_tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 {
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = yoe + era * 400 + (m <= 2);
-    *month = m;
-    *day = d;
+    int y;
+    arr_civil_from_days(days, &y, month, day);
+    *year = y;
 }
 
 static int is_leap(int64_t y)

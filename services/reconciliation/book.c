@@ -608,15 +608,12 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
         json_object_set_new(pl, "instalment_cents", json_integer(ap.instalment_cents));
     e = emit(b, cause, account, "payment.applied", "recon.applied", p->received_at_ms, pl);
     if (!e && ap.settled) {
-        b->counts.settled++;
         e = emit(b, cause, account, "payment.settled", "recon.settled", p->received_at_ms,
                  json_pack("{s:s, s:s, s:I, s:I, s:s}", "settlement_id", a.settlement.id,
                            "payment_id", p->payment_id, "paid_cents",
                            (json_int_t)a.settlement.paid_cents, "waived_cents",
                            (json_int_t)a.settlement.waived_cents, "currency", a.currency));
     }
-    if (!e)
-        b->counts.applied++;
     if (!e)
         e = settle_pending_returns(b, cause, p->payment_id, why, whylen);
     return e;
@@ -685,7 +682,6 @@ static arr_err unmatched(recon_book *b, const arr_envelope *cause, const recon_e
         json_decref(cands);
         return e;
     }
-    b->counts.unmatched++;
     json_t *pl =
         json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "payment_id", p->payment_id,
                   "amount_cents", (json_int_t)p->amount_cents, "currency", p->currency, "reason",
@@ -771,7 +767,6 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
     if (e)
         return e;
     if (!r.found) {
-        b->counts.pending++;
         return set_payment(b, cause->tenant, ret->payment_id, "", "pending_original", NULL, 0, 0,
                            "waiting for the payment it returns", why, whylen);
     }
@@ -787,7 +782,6 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
     else if (take <= 0)
         note = "the original payment is already fully reversed";
     if (note) {
-        b->counts.recorded++;
         return set_payment(b, cause->tenant, ret->payment_id, "", "recorded", NULL, 0, 0, note, why,
                            whylen);
     }
@@ -804,7 +798,6 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
         const char *p6[] = {cause->tenant, original, "withdrawn", at, "return", ""};
         if (take == left)
             e = arr_pg_run(b->pg, "rb_exc_close", 6, p6, NULL, why, whylen);
-        b->counts.recorded++;
         return e ? e
                  : set_payment(b, cause->tenant, ret->payment_id, "", "recorded", NULL, 0, 0,
                                "the original was unmatched: its exception is withdrawn", why,
@@ -843,7 +836,6 @@ static arr_err reverse_on(recon_book *b, const arr_envelope *cause, const recon_
     e = save_account(b, cause->tenant, account, &a, ret->received_at_ms, 1, &ch, why, whylen);
     if (e)
         return e;
-    b->counts.reversed++;
     char name[RECON_ID_MAX + 32];
     snprintf(name, sizeof(name), "recon.reversed/%s", ret->payment_id);
     json_t *pl =
@@ -874,11 +866,9 @@ arr_err recon_book_take(recon_book *b, const arr_envelope *env, char *why, size_
     if (e)
         return e;
     if (!fresh) {
-        b->counts.duplicates++;
         return ARR_OK; /* the same payment again: applied once already */
     }
     if (recorded_only) {
-        b->counts.recorded++;
         return ARR_OK;
     }
     if (p.kind == RECON_RETURN)
@@ -1058,7 +1048,6 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         arr_time_format(in->due_ms, at, sizeof(at));
         snprintf(date, sizeof(date), "%.10s", at);
         snprintf(name, sizeof(name), "recon.missed/%s/%d", a.plan.id, d.missed[i] + 1);
-        b->counts.missed++;
         e = emit(b, &c, account, "plan.instalment_missed", name, day_ms,
                  json_pack("{s:s, s:i, s:s, s:I, s:s}", "plan_id", a.plan.id, "instalment_number",
                            d.missed[i] + 1, "due_date", date, "amount_due_cents",
@@ -1070,7 +1059,6 @@ static arr_err day_account(recon_book *b, const arr_envelope *env, const char *t
         arr_time_format(a.promise.date_ms, at, sizeof(at));
         snprintf(date, sizeof(date), "%.10s", at);
         snprintf(name, sizeof(name), "recon.broken/%s", a.promise.id);
-        b->counts.broken++;
         e = emit(b, &c, account, "promise.broken", name, day_ms,
                  json_pack("{s:s, s:I, s:s, s:s, s:I}", "promise_id", a.promise.id,
                            "promised_amount_cents", (json_int_t)a.promise.amount_cents, "currency",

@@ -36,10 +36,6 @@ typedef struct recon_book_hooks {
     void *ctx;
 } recon_book_hooks;
 
-typedef struct recon_book_counts {
-    long applied, unmatched, reversed, pending, recorded, duplicates, settled, missed, broken;
-} recon_book_counts;
-
 typedef struct recon_book {
     arr_pg *pg;             /* borrowed */
     recon_book_hooks hooks; /* borrowed ctx */
@@ -51,7 +47,6 @@ typedef struct recon_book {
         recon_match_config match;
         recon_waterfall waterfall;
     } tenants[RECON_BOOK_TENANTS_MAX];
-    recon_book_counts counts;
     int returns_waiting; /* the payment being taken has returns waiting for it */
 } recon_book;
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/money.h"
 
 /* Longest element text kept; remittance lines are 140 characters by the schema, so a longer
  * text is only ever cut for the reference (ids that do not fit are refused instead). */
@@ -278,7 +279,7 @@ static arr_err amount_of(parse_ctx *c, xmlNode *amt, const char *field, char ccy
     if (!ok)
         return ARR_EINVAL;
     char t[64];
-    int dec = recon_currency_decimals(ccy);
+    int dec = arr_currency_decimals(ccy);
     if (text_of(amt, t, sizeof t) || decimal_of(t, dec, cents) != ARR_OK)
         return fail(c, line, field,
                     "bad amount \"%.40s\" for %s (digits, at most %d decimals, no sign)", t, ccy,
@@ -609,7 +610,7 @@ static arr_err do_entry(parse_ctx *c, stmt_ctx *st, xmlNode *ntry, int ordinal)
     }
     if (total != ni.amount) {
         char a[32], b[32];
-        int dec = recon_currency_decimals(ni.ccy);
+        int dec = arr_currency_decimals(ni.ccy);
         fmt_cents(ni.amount, dec, a, sizeof a);
         fmt_cents(total, dec, b, sizeof b);
         return fail(c, ni.line, "NtryDtls/TxDtls",
@@ -685,7 +686,7 @@ static arr_err check_summary(parse_ctx *c, const stmt_ctx *st, xmlNode *stmt)
     char acct[8];
     text_of(at(stmt, "Acct/Ccy"), acct, sizeof acct);
     const char *ccy = st->ccy[0] ? st->ccy : valid_ccy(acct) ? acct : "EUR";
-    int dec = recon_currency_decimals(ccy), sums_ok = !st->mixed;
+    int dec = arr_currency_decimals(ccy), sums_ok = !st->mixed;
     arr_err rc;
     xmlNode *tot = first_el(ts, "TtlNtries");
     if ((rc = check_block(c, st, tot, "TtlNtries", st->n_all, st->sum_all, dec, sums_ok)) != ARR_OK)
@@ -775,7 +776,7 @@ static arr_err check_balance(parse_ctx *c, const stmt_ctx *st, xmlNode *stmt)
     if (!add_ok(&expect, st->booked_net))
         return fail(c, line_of(first_el(close, "Amt")), "Bal/CLBD/Amt", "balance overflows");
     if (expect != cv) {
-        int dec = recon_currency_decimals(oc);
+        int dec = arr_currency_decimals(oc);
         char a[48], b[48], o[32], n[32];
         fmt_cents(cv, dec, a, sizeof a);
         fmt_cents(ov, dec, o, sizeof o);

@@ -1,61 +1,32 @@
 #include "doors.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/secrets.h"
 #include "inbound.h"
 #include "jsonl.h"
 #include "stripe.h"
 
-#define DOORS_TENANTS_MAX 32
 #define DOORS_PAYMENTS_MAX 10000
 
-typedef struct door_secret {
-    recon_doors *doors; /* back to the whole, for the route's handler */
-    char tenant[ARR_TENANT_MAX + 1];
-    char secret[128];
+/* One webhook route: the tenant's signing secret is doors->secrets.v[i]. */
+typedef struct door_route {
+    recon_doors *doors;
+    int i;
     char path[ARR_TENANT_MAX + 40];
-} door_secret;
+} door_route;
 
 struct recon_doors {
-    door_secret tokens[DOORS_TENANTS_MAX], secrets[DOORS_TENANTS_MAX];
-    int n_tokens, n_secrets;
+    arr_secrets tokens;  /* ARR_RECON_TOKENS: bearer tokens of POST /v1/payments */
+    arr_secrets secrets; /* ARR_PROCESSOR_SECRETS: webhook signing secrets */
+    door_route routes[ARR_SECRETS_MAX];
     int64_t tolerance_s;
     arr_kafka_producer *producer; /* its own: a flush here never waits on the main loop's */
     const char *topic;            /* owned by the service, stable */
     arr_clock clock;
     char instance[ARR_NAME_MAX + 1];
 };
-
-/* "tenant:value,tenant:value"; values shorter than 16 characters are refused. */
-static arr_err parse_pairs(const char *key, const char *text, door_secret *out, int *n, char *why,
-                           size_t whylen)
-{
-    *n = 0;
-    while (*text) {
-        const char *end = strchr(text, ',');
-        size_t len = end ? (size_t)(end - text) : strlen(text);
-        const char *colon = memchr(text, ':', len);
-        size_t tl = colon ? (size_t)(colon - text) : 0, vl = colon ? len - tl - 1 : 0;
-        if (*n == DOORS_TENANTS_MAX || !colon || tl == 0 || tl > ARR_TENANT_MAX || vl < 16 ||
-            vl >= sizeof(out[0].secret))
-            return arr_errbuf_fail(ARR_ECONFIG, why, whylen,
-                                   "%s: entry %d must be tenant:value with a value of 16 to 127 "
-                                   "characters",
-                                   key, *n + 1);
-        door_secret *d = &out[(*n)++];
-        memcpy(d->tenant, text, tl);
-        d->tenant[tl] = '\0';
-        memcpy(d->secret, colon + 1, vl);
-        d->secret[vl] = '\0';
-        if (!arr_tenant_valid(d->tenant))
-            return arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: entry %d: bad tenant", key, *n);
-        snprintf(d->path, sizeof(d->path), "/v1/webhooks/processor/%s", d->tenant);
-        text += end ? len + 1 : len;
-    }
-    return ARR_OK;
-}
 
 static void answer(int *status, const char **ctype, arr_buf *body, int code, json_t *o)
 {
@@ -71,21 +42,6 @@ static void answer(int *status, const char **ctype, arr_buf *body, int code, jso
 static void fail(int *status, const char **ctype, arr_buf *body, int code, const char *error)
 {
     answer(status, ctype, body, code, json_pack("{s:s}", "error", error));
-}
-
-static int token_ok(const recon_doors *d, const char *tenant, const char *header)
-{
-    static const char prefix[] = "Bearer ";
-    if (!header || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
-        return 0;
-    const char *given = header + sizeof(prefix) - 1;
-    for (int i = 0; i < d->n_tokens; i++) {
-        size_t n = strlen(d->tokens[i].secret);
-        if (strcmp(d->tokens[i].tenant, tenant) == 0 && strlen(given) == n &&
-            CRYPTO_memcmp(given, d->tokens[i].secret, n) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 static json_t *summary(const recon_entries *l)
@@ -122,7 +78,7 @@ static void handle_payments(void *opaque, const arr_http_request *req, int *stat
         json_decref(root);
         return;
     }
-    if (!token_ok(d, tenant, req->authorization)) {
+    if (!arr_secrets_bearer_ok(&d->tokens, tenant, req->authorization)) {
         fail(status, ctype, body, 401, "missing or wrong bearer token for this tenant");
         json_decref(root);
         return;
@@ -159,8 +115,9 @@ static void handle_payments(void *opaque, const arr_http_request *req, int *stat
 static void handle_webhook(void *opaque, const arr_http_request *req, int *status,
                            const char **ctype, arr_buf *body)
 {
-    const door_secret *s = opaque;
-    recon_doors *d = s->doors;
+    const door_route *rt = opaque;
+    recon_doors *d = rt->doors;
+    const arr_secret *s = &d->secrets.v[rt->i];
     char why[400];
     int64_t now_s = arr_clock_now_ms(&d->clock) / 1000;
     arr_err e =
@@ -208,17 +165,20 @@ arr_err recon_doors_new(arr_svc *s, recon_doors **out, char *why, size_t whylen)
     d->topic = arr_svc_topic(s, RECON_TOPIC_INBOUND);
     d->clock = s->clock;
     snprintf(d->instance, sizeof(d->instance), "%s", s->instance);
-    e = parse_pairs("ARR_RECON_TOKENS", tokens, d->tokens, &d->n_tokens, why, whylen);
+    e = arr_secrets_parse("ARR_RECON_TOKENS", tokens, &d->tokens, why, whylen);
     if (!e)
-        e = parse_pairs("ARR_PROCESSOR_SECRETS", secrets, d->secrets, &d->n_secrets, why, whylen);
+        e = arr_secrets_parse("ARR_PROCESSOR_SECRETS", secrets, &d->secrets, why, whylen);
     if (!e)
         e = arr_kafka_producer_new(s->brokers, "arrears-reconciliation-http", NULL, &d->producer,
                                    why, whylen);
-    if (!e && d->n_tokens)
+    if (!e && d->tokens.n)
         e = arr_http_route(s->http, "POST", "/v1/payments", handle_payments, d);
-    for (int i = 0; !e && i < d->n_secrets; i++) {
-        d->secrets[i].doors = d;
-        e = arr_http_route(s->http, "POST", d->secrets[i].path, handle_webhook, &d->secrets[i]);
+    for (int i = 0; !e && i < d->secrets.n; i++) {
+        door_route *rt = &d->routes[i];
+        rt->doors = d;
+        rt->i = i;
+        snprintf(rt->path, sizeof(rt->path), "/v1/webhooks/processor/%s", d->secrets.v[i].tenant);
+        e = arr_http_route(s->http, "POST", rt->path, handle_webhook, rt);
     }
     if (e) {
         recon_doors_free(d);

@@ -66,19 +66,6 @@ arr_err recon_amount_parse(const char *s, size_t len, int decimals, int64_t *cen
     return ARR_OK;
 }
 
-int recon_currency_decimals(const char *c)
-{
-    static const char *const three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
-    static const char *const zero[] = {"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "PYG"};
-    for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
-        if (strcmp(c, three[i]) == 0)
-            return 3;
-    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-        if (strcmp(c, zero[i]) == 0)
-            return 0;
-    return 2;
-}
-
 static int digits(const char *s, size_t n, int *out)
 {
     int v = 0;

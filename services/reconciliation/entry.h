@@ -67,8 +67,6 @@ arr_err recon_entries_push(recon_entries *l, recon_entry **out);
  * `decimals` fraction digits into integer minor units, exactly (no floating point).
  * ARR_EINVAL for anything else, including overflow, an empty string or a stray character. */
 arr_err recon_amount_parse(const char *s, size_t len, int decimals, int64_t *cents);
-/* Minor-unit digits of an ISO 4217 currency (JPY 0, BHD/KWD/OMR/JOD/TND/IQD/LYD 3, else 2). */
-int recon_currency_decimals(const char *currency);
 /* The date YYYY-MM-DD or YYMMDD (BAI2, NACHA: 20YY) as 00:00 UTC in ms. ARR_EINVAL if not a
  * real calendar date. */
 arr_err recon_date_ms(const char *s, size_t len, int64_t *ms);

@@ -38,17 +38,6 @@ static arr_err bad(char *why, size_t len, const char *field, const char *detail)
     return arr_errbuf_fail(ARR_EINVAL, why, len, "field payload.%s: %s", field, detail);
 }
 
-/* Printable ASCII without spaces (the schemas' id pattern). */
-static int id_ok(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '!' || *s > '~')
-            return 0;
-    return 1;
-}
-
 static arr_err copy(json_t *p, const char *field, char *out, size_t cap, int required, int is_id,
                     char *why, size_t len)
 {
@@ -66,7 +55,8 @@ static arr_err copy(json_t *p, const char *field, char *out, size_t cap, int req
     memcpy(out, json_string_value(v), json_string_length(v) + 1);
     if (strlen(out) != json_string_length(v))
         return bad(why, len, field, "contains NUL");
-    if (is_id && (out[0] || required) && !id_ok(out))
+    /* The schemas' id pattern is the envelope's account rule: printable ASCII, no spaces. */
+    if (is_id && (out[0] || required) && !arr_account_valid(out))
         return bad(why, len, field, "must be printable ASCII without spaces");
     return ARR_OK;
 }

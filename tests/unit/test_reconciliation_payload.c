@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "arrears/money.h"
 #include "entry.h"
 #include "payload.h"
 
@@ -28,9 +29,9 @@ Test(recon_entry, amounts_are_exact_minor_units)
     cr_assert_eq(amount("", 2), -1);
     cr_assert_eq(amount("1e3", 2), -1);
     cr_assert_eq(amount("99999999999999999999", 2), -1); /* overflow */
-    cr_assert_eq(recon_currency_decimals("JPY"), 0);
-    cr_assert_eq(recon_currency_decimals("KWD"), 3);
-    cr_assert_eq(recon_currency_decimals("USD"), 2);
+    cr_assert_eq(arr_currency_decimals("JPY"), 0);
+    cr_assert_eq(arr_currency_decimals("KWD"), 3);
+    cr_assert_eq(arr_currency_decimals("USD"), 2);
 }
 
 Test(recon_entry, dates_are_real_calendar_days)

@@ -29,3 +29,12 @@ arr_err cli_envelope(arr_envelope *env, const char *tenant, const char *account,
     snprintf(env->producer_instance, sizeof(env->producer_instance), "arrears-cli");
     return e;
 }
+
+const char *cli_topic(cli_ctx *c, const char *topic, char *out, size_t cap)
+{
+    const char *prefix = "";
+    char why[128];
+    arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
+    snprintf(out, cap, "%s%s", prefix, topic);
+    return out;
+}

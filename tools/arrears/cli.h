@@ -32,6 +32,9 @@ int cli_payments(cli_ctx *c, int argc, char **argv);
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
 
+/* topic in the namespace of ARR_TOPIC_PREFIX (tests and benchmarks run in their own), into
+ * out (cap bytes); returns out. */
+const char *cli_topic(cli_ctx *c, const char *topic, char *out, size_t cap);
 /* The value after the flag name in argv, else def. */
 const char *cli_arg(int argc, char **argv, const char *name, const char *def);
 /* Initialises env for an event the CLI sends: schema 1, the id derived from tenant and

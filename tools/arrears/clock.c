@@ -98,10 +98,8 @@ int cli_clock(cli_ctx *c, int argc, char **argv)
         fprintf(stderr, "arrears clock: %s\n", why);
         return 1;
     }
-    const char *prefix = "";
-    arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
     char topic[160];
-    snprintf(topic, sizeof(topic), "%s%s", prefix, CLOCK_TOPIC);
+    cli_topic(c, CLOCK_TOPIC, topic, sizeof(topic));
     arr_kafka_producer *p = NULL;
     if (arr_kafka_producer_new(c->brokers, "arrears-cli", NULL, &p, why, sizeof(why)) != ARR_OK) {
         fprintf(stderr, "arrears clock: %s\n", why);

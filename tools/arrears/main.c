@@ -49,7 +49,6 @@ static int load(cli_ctx *c, const char *config_path)
     static char topic_accounts[160]; /* the default of c->topic_accounts */
     char why[512];
     int64_t port;
-    const char *prefix = "";
     arr_err e = arr_config_load(config_path, &c->cfg, why, sizeof(why));
     if (!e)
         e = arr_config_str(c->cfg, "ARR_KAFKA_BROKERS", "127.0.0.1:19092", &c->brokers, why,
@@ -67,10 +66,8 @@ static int load(cli_ctx *c, const char *config_path)
     if (!e)
         e = arr_config_str(c->cfg, "ARR_CATALOG", ARR_SOURCE_DIR "/proto/topics.json",
                            &c->catalog_path, why, sizeof(why));
-    if (!e) /* a namespace (tests, benchmarks), as the services have */
-        e = arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
-    if (!e) {
-        snprintf(topic_accounts, sizeof(topic_accounts), "%s%s", prefix, INGEST_TOPIC_ACCOUNTS);
+    if (!e) { /* in ARR_TOPIC_PREFIX's namespace (tests, benchmarks), as the services have */
+        cli_topic(c, INGEST_TOPIC_ACCOUNTS, topic_accounts, sizeof(topic_accounts));
         e = arr_config_str(c->cfg, "ARR_TOPIC_ACCOUNTS", topic_accounts, &c->topic_accounts, why,
                            sizeof(why));
     }
@@ -102,7 +99,7 @@ int main(int argc, char **argv)
         int (*fn)(cli_ctx *, int, char **);
     } commands[] = {{"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
                     {"sample", cli_sample}, {"ingest", cli_ingest}, {"model", cli_model},
-                    {"clock", cli_clock},   {"cache", cli_cache}, {"payments", cli_payments}};
+                    {"clock", cli_clock},   {"cache", cli_cache},   {"payments", cli_payments}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;

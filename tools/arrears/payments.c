@@ -52,15 +52,6 @@ static const char *tenant_of(cli_ctx *c, int argc, char **argv)
     return cli_arg(argc, argv, "--tenant", dflt);
 }
 
-static const char *topic_of(cli_ctx *c, const char *topic, char *out, size_t cap)
-{
-    const char *prefix = "";
-    char why[128];
-    arr_config_str(c->cfg, "ARR_TOPIC_PREFIX", "", &prefix, why, sizeof(why));
-    snprintf(out, cap, "%s%s", prefix, topic);
-    return out;
-}
-
 static arr_err read_file(const char *path, char **data, size_t *len, char *why, size_t whylen)
 {
     FILE *f = fopen(path, "rb");
@@ -263,7 +254,7 @@ static int cmd_import(cli_ctx *c, int argc, char **argv)
     arr_kafka_producer *p = NULL;
     if (!e)
         e = arr_kafka_producer_new(c->brokers, "arrears-cli-payments", NULL, &p, why, sizeof(why));
-    topic_of(c, RECON_TOPIC_INBOUND, topic, sizeof(topic));
+    cli_topic(c, RECON_TOPIC_INBOUND, topic, sizeof(topic));
     arr_clock clock;
     arr_clock_init_real(&clock);
     int tty = isatty(2);
@@ -402,7 +393,7 @@ static arr_err cli_emit(void *ctx, const char *topic, const arr_envelope *env)
     size_t len;
     arr_err e = arr_envelope_to_message(env, &value, &len, key, why, sizeof(why));
     if (!e)
-        e = arr_outbox_add(cb->pg, "reconciliation", topic_of(cb->c, topic, name, sizeof(name)),
+        e = arr_outbox_add(cb->pg, "reconciliation", cli_topic(cb->c, topic, name, sizeof(name)),
                            key, value, why, sizeof(why));
     free(value);
     return e;
