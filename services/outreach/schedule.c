@@ -24,6 +24,19 @@ static const char PUT_LUA[] = "local old = redis.call('HGET', KEYS[4], ARGV[1])\
                               "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
                               "return 1\n";
 
+/* PUT, except that a member already scheduled for the account (due or leased) is left as it
+ * is: a claim in a replica's hands is not taken back. */
+static const char ENSURE_LUA[] = "if redis.call('HGET', KEYS[4], ARGV[1]) == ARGV[2] then return 0 end\n"
+                                 "local old = redis.call('HGET', KEYS[4], ARGV[1])\n"
+                                 "if old then\n"
+                                 "  redis.call('ZREM', KEYS[1], old)\n"
+                                 "  redis.call('ZREM', KEYS[2], old)\n"
+                                 "  redis.call('HDEL', KEYS[3], old)\n"
+                                 "end\n"
+                                 "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])\n"
+                                 "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
+                                 "return 1\n";
+
 /* ARGV: account key, the member it must be or "" for any. */
 static const char REMOVE_LUA[] = "local m = redis.call('HGET', KEYS[4], ARGV[1])\n"
                                  "if not m then return 0 end\n"
@@ -239,8 +252,9 @@ static arr_err eval_int(arr_redis *r, const char *script, const sched_keys *k, i
     return ARR_OK;
 }
 
-arr_err outreach_schedule_put(arr_redis *r, const char *ns, const char *tenant, const char *account,
-                              const char *step_id, int64_t due_ms, char *why, size_t whylen)
+static arr_err put_with(const char *script, arr_redis *r, const char *ns, const char *tenant,
+                       const char *account, const char *step_id, int64_t due_ms, int *changed,
+                       char *why, size_t whylen)
 {
     sched_keys k;
     char acct[ACCT_SIZE], member[OUTREACH_SCHEDULE_MEMBER_SIZE], due[24];
@@ -256,7 +270,23 @@ arr_err outreach_schedule_put(arr_redis *r, const char *ns, const char *tenant, 
     snprintf(due, sizeof(due), "%" PRId64, due_ms);
     const char *args[] = {acct, member, due};
     long long v = 0;
-    return eval_int(r, PUT_LUA, &k, 3, args, &v, why, whylen);
+    e = eval_int(r, script, &k, 3, args, &v, why, whylen);
+    if (!e && changed)
+        *changed = v == 1;
+    return e;
+}
+
+arr_err outreach_schedule_put(arr_redis *r, const char *ns, const char *tenant, const char *account,
+                              const char *step_id, int64_t due_ms, char *why, size_t whylen)
+{
+    return put_with(PUT_LUA, r, ns, tenant, account, step_id, due_ms, NULL, why, whylen);
+}
+
+arr_err outreach_schedule_ensure(arr_redis *r, const char *ns, const char *tenant,
+                                 const char *account, const char *step_id, int64_t due_ms,
+                                 int *changed, char *why, size_t whylen)
+{
+    return put_with(ENSURE_LUA, r, ns, tenant, account, step_id, due_ms, changed, why, whylen);
 }
 
 arr_err outreach_schedule_remove(arr_redis *r, const char *ns, const char *tenant,
@@ -284,23 +314,34 @@ arr_err outreach_schedule_claim(arr_redis *r, const char *ns, int64_t now_ms, in
                                 size_t max, outreach_schedule_item *claimed, size_t *n, char *why,
                                 size_t whylen)
 {
+    if (lease_ms <= 0 || now_ms < 0 || lease_ms > OUTREACH_SCHEDULE_TIME_MAX - now_ms)
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen,
+                               "schedule: lease %" PRId64 " ms is not positive or too long",
+                               lease_ms);
+    return outreach_schedule_claim_until(r, ns, now_ms, now_ms + lease_ms, max, claimed, n, why,
+                                         whylen);
+}
+
+arr_err outreach_schedule_claim_until(arr_redis *r, const char *ns, int64_t due_by_ms,
+                                      int64_t lease_until_ms, size_t max,
+                                      outreach_schedule_item *claimed, size_t *n, char *why,
+                                      size_t whylen)
+{
     sched_keys k;
     arr_err e = make_keys(ns, &k, why, whylen);
     if (!e)
-        e = check_time("now", now_ms, why, whylen);
+        e = check_time("now", due_by_ms, why, whylen);
+    if (!e)
+        e = check_time("lease end", lease_until_ms, why, whylen);
     if (!e)
         e = check_max(max, why, whylen);
     if (e)
         return e;
     if (!claimed || !n)
         return arr_errbuf_fail(ARR_EINVAL, why, whylen, "schedule: claimed or n is NULL");
-    if (lease_ms <= 0 || lease_ms > OUTREACH_SCHEDULE_TIME_MAX - now_ms)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen,
-                               "schedule: lease %" PRId64 " ms is not positive or too long",
-                               lease_ms);
     char now[24], until[24], lim[24];
-    snprintf(now, sizeof(now), "%" PRId64, now_ms);
-    snprintf(until, sizeof(until), "%" PRId64, now_ms + lease_ms);
+    snprintf(now, sizeof(now), "%" PRId64, due_by_ms);
+    snprintf(until, sizeof(until), "%" PRId64, lease_until_ms);
     snprintf(lim, sizeof(lim), "%zu", max);
     const char *args[] = {now, until, lim};
     redisReply *rep = NULL;

@@ -78,6 +78,13 @@ typedef struct outreach_schedule_item {
 arr_err outreach_schedule_put(arr_redis *r, const char *ns, const char *tenant, const char *account,
                               const char *step_id, int64_t due_ms, char *why, size_t whylen);
 
+/* Like put, but when step_id is already the account's member (due or leased) nothing changes:
+ * what planners call after every event, so that a step a sender has claimed is never handed
+ * to a second one. *changed (may be NULL) is 1 when the member was written. */
+arr_err outreach_schedule_ensure(arr_redis *r, const char *ns, const char *tenant,
+                                 const char *account, const char *step_id, int64_t due_ms,
+                                 int *changed, char *why, size_t whylen);
+
 /* Removes the account's member, due or leased; when step_id is not NULL only if the member is
  * that step. *removed (may be NULL) is 1 when a member was removed, 0 when there was none or
  * it was another step. */
@@ -91,6 +98,14 @@ arr_err outreach_schedule_remove(arr_redis *r, const char *ns, const char *tenan
 arr_err outreach_schedule_claim(arr_redis *r, const char *ns, int64_t now_ms, int64_t lease_ms,
                                 size_t max, outreach_schedule_item *claimed, size_t *n, char *why,
                                 size_t whylen);
+
+/* Same with the due limit and the lease's end given apart: a simulated campaign claims what
+ * is due by its own clock while leases run on the real one (outreach_schedule_expire is then
+ * called with the real time). */
+arr_err outreach_schedule_claim_until(arr_redis *r, const char *ns, int64_t due_by_ms,
+                                      int64_t lease_until_ms, size_t max,
+                                      outreach_schedule_item *claimed, size_t *n, char *why,
+                                      size_t whylen);
 
 /* Ends the lease of a claimed member (after its outcome is recorded in PostgreSQL) and, if it
  * is still the account's member, unschedules the account. *acked (may be NULL) is 0 when the

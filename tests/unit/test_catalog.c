@@ -41,7 +41,7 @@ static void assert_types(const arr_catalog *cat, const char *topic, const char *
 Test(catalog, real_catalogue_has_the_planned_topics)
 {
     arr_catalog *cat = load_real();
-    cr_assert_eq(cat->n_topics, 12);
+    cr_assert_eq(cat->n_topics, 13);
     static const char *const accounts[] = {"account.placed", "account.updated", "account.closed"};
     static const char *const outreach[] = {"outreach.planned",    "outreach.sent",
                                            "outreach.delivered",  "outreach.deferred",
@@ -55,6 +55,8 @@ Test(catalog, real_catalogue_has_the_planned_topics)
     assert_types(cat, "arrears.ingest.submissions", (const char *const[]){"account.submitted"}, 1);
     assert_types(cat, "arrears.scores", (const char *const[]){"score.computed"}, 1);
     assert_types(cat, "arrears.outreach.replies", (const char *const[]){"reply.received"}, 1);
+    assert_types(cat, "arrears.outreach.callbacks",
+                 (const char *const[]){"provider.status", "provider.inbound"}, 2);
     assert_types(cat, "arrears.payments.inbound", (const char *const[]){"payment.received"}, 1);
     assert_types(cat, "arrears.clock", (const char *const[]){"clock.day_started"}, 1);
     cr_assert_str_eq(arr_catalog_find(cat, "arrears.accounts")->owner, "ingest");
@@ -152,7 +154,7 @@ Test(catalog, every_schema_file_parses_and_belongs_to_a_topic)
         seen++;
     }
     closedir(d);
-    cr_assert_eq(seen, 21);
+    cr_assert_eq(seen, 23);
     arr_catalog_free(cat);
 }
 

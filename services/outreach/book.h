@@ -1,0 +1,165 @@
+/* outreach_book: outreach's durable record in PostgreSQL (deploy/sql/010_outreach.sql) and the
+ * one place that turns what is known of an account into its next step.
+ *
+ * Every change runs inside the caller's transaction, with the account row locked (SELECT ...
+ * FOR UPDATE), so the consumer (events) and the senders (due steps) of any number of replicas
+ * serialise on an account and never plan, send or suppress the same step twice.
+ *
+ * The schedule in Redis (schedule.h) follows the book: outreach_book_settle puts the account's
+ * earliest open step (or removes the account) BEFORE the caller commits. A crash before the
+ * commit leaves a member whose step does not exist (yet): the sender puts such a member back
+ * for a while and drops it when it is old (see sender.c); it never leaves a committed step
+ * unscheduled.
+ *
+ * Ownership: the book borrows its connections, settings and tz db (one book per thread: the
+ * consumer's and each sender's). An outreach_account is caller storage, filled by
+ * outreach_book_load; it owns its debtor JSON (outreach_account_clear). */
+#ifndef ARREARS_OUTREACH_BOOK_H
+#define ARREARS_OUTREACH_BOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "arrears/clock.h"
+#include "arrears/deadletter.h"
+#include "arrears/envelope.h"
+#include "arrears/err.h"
+#include "arrears/log.h"
+#include "arrears/pg.h"
+#include "arrears/redis.h"
+#include "cadence.h"
+#include "compliance.h"
+#include "facts.h"
+#include "settings.h"
+#include "tz.h"
+
+#define OUTREACH_BOOK_STEPS_MAX 96 /* the most recent steps loaded with an account */
+#define OUTREACH_BOOK_IDS_MAX 16   /* opt-outs and bad contact points loaded */
+#define OUTREACH_BOOK_NAME 64
+
+typedef struct outreach_step {
+    char step_id[ARR_UUID_STRLEN];
+    int run_no;
+    char step_key[OUTREACH_BOOK_NAME];
+    outreach_compliance_channel channel;
+    outreach_compliance_kind kind;
+    char status[16]; /* planned, sending, sent, suppressed, skipped, failed */
+    char template_id[OUTREACH_BOOK_NAME];
+    char address_id[OUTREACH_FACTS_ID_LEN + 1];
+    char call_outcome[16];
+    int attempts;
+    int64_t due_ms, done_ms; /* done_ms 0 while open */
+    /* written by the sender; "" / 0 when unknown */
+    char provider_message_id[129];
+    char template_version[OUTREACH_BOOK_NAME];
+    char lang[3];
+    char delivery[16];
+    int64_t cost_cents;
+} outreach_step;
+
+typedef struct outreach_account {
+    char tenant[ARR_TENANT_MAX + 1];
+    char account[ARR_ACCOUNT_MAX + 1];
+    int placed; /* 0: known only from a score or a payment so far */
+    outreach_compliance_regime regime;
+    char currency[4];
+    int64_t balance_cents, original_cents;
+    char due_date[11];
+    json_t *debtor; /* owned; NULL until placed */
+    int debtor_dirty; /* 1: save writes it */
+    outreach_facts facts;
+    int64_t placed_ms;
+    char status[16];
+    char status_rule[OUTREACH_BOOK_NAME];
+    char strategy[OUTREACH_BOOK_NAME];
+    int64_t scored_ms;
+    int run_no;
+    char run_policy_version[OUTREACH_BOOK_NAME], run_scored_strategy[OUTREACH_BOOK_NAME],
+        run_strategy[OUTREACH_BOOK_NAME];
+    int64_t run_start_ms;
+    char run_over[OUTREACH_BOOK_NAME];
+    int64_t sms_consent_ms, voice_consent_ms, stop_ms, dispute_ms, original_creditor_ms,
+        verification_ms, validation_ms, first_contact_ms, promise_until_ms;
+    char hold_rule[OUTREACH_BOOK_NAME];
+    outreach_step steps[OUTREACH_BOOK_STEPS_MAX]; /* newest first */
+    size_t nsteps;
+    char opted_out[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 8]; /* ids, 'medium:<ch>' */
+    size_t nopted;
+    char bad[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 1];
+    size_t nbad;
+} outreach_account;
+
+typedef struct outreach_book {
+    arr_pg *pg;                        /* borrowed: this thread's connection */
+    arr_redis *redis;                  /* borrowed */
+    const char *ns;                    /* schedule namespace */
+    const outreach_settings *settings; /* borrowed, shared */
+    outreach_tz_db *tz;                /* borrowed: this thread's */
+    const char *topic_events;          /* prefixed topic names, borrowed */
+    const char *topic_replies;
+    arr_producer_id who;
+    arr_clock *clock; /* produced_at of the events; borrowed */
+    arr_log *log;
+} outreach_book;
+
+/* An event that caused a change: what the new events derive from. */
+typedef struct outreach_cause {
+    const arr_envelope *env; /* the event applied, or a synthetic one naming the step */
+    int64_t at_ms;           /* when the decisions happen (event time, or the send time) */
+    int64_t stop_produced_ms; /* >0: a stop event produced then (latency of suppressions) */
+} outreach_cause;
+
+arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen);
+
+/* Loads and locks the account. create: insert an empty row first when there is none.
+ * *found 0 (without create) when there is no row. */
+arr_err outreach_book_load(outreach_book *b, const char *tenant, const char *account, int create,
+                           outreach_account *a, int *found, char *why, size_t whylen);
+void outreach_account_clear(outreach_account *a);
+/* Writes back every mutable column of the account. */
+arr_err outreach_book_save(outreach_book *b, outreach_account *a, char *why, size_t whylen);
+
+/* The account's change of state after it: suppresses open steps the account no longer allows
+ * (each with its rule id), plans the next step when none is open and outreach goes on
+ * (cadence.h: skipped steps recorded, escalations followed), and schedules the earliest open
+ * step. Saves the account. */
+arr_err outreach_book_settle(outreach_book *b, outreach_account *a, const outreach_cause *c,
+                             char *why, size_t whylen);
+
+/* Compliance input for a step of the account at at_ms, with the contact point chosen;
+ * *point NULL when the consumer has none for the channel. zones[] receives the zones. */
+arr_err outreach_book_decide(outreach_book *b, const outreach_account *a, const outreach_step *st,
+                             int64_t at_ms, const outreach_contact_point **point,
+                             outreach_compliance_decision *d, char *why, size_t whylen);
+
+/* Records a step's change (status, rule, times...) in the table. */
+arr_err outreach_book_step_update(outreach_book *b, const outreach_account *a,
+                                  const outreach_step *st, const char *rule_id, int64_t latency_ms,
+                                  char *why, size_t whylen);
+/* Adds a planned event step (opt-out confirmation) due at due_ms. */
+arr_err outreach_book_add_event_step(outreach_book *b, outreach_account *a, const char *step_key,
+                                     outreach_compliance_channel ch, outreach_compliance_kind kind,
+                                     const char *template_id, int64_t due_ms,
+                                     const outreach_cause *c, char *why, size_t whylen);
+/* Records an opt-out or a bad contact point of the account. */
+arr_err outreach_book_opt_out(outreach_book *b, outreach_account *a, const char *address_id,
+                              const char *channel, const char *reason, int64_t at_ms, char *why,
+                              size_t whylen);
+arr_err outreach_book_bad_contact(outreach_book *b, outreach_account *a, const char *address_id,
+                                  const char *channel, const char *error_code, int64_t at_ms,
+                                  char *why, size_t whylen);
+
+/* Queues an outreach event about a step (payload stolen) in the outbox, derived from the
+ * cause under derived_name. */
+arr_err outreach_book_emit(outreach_book *b, const outreach_cause *c, const char *topic,
+                           const char *event_type, const char *derived_name, json_t *payload,
+                           int64_t event_time_ms, char *why, size_t whylen);
+
+/* Step lookup in a loaded account; NULL when absent. */
+outreach_step *outreach_account_step(outreach_account *a, const char *step_id);
+
+/* 1 when the status stops outreach for good or pauses it (paid, settled, closed, cease,
+ * attorney, bankrupt, deceased, disputed). */
+int outreach_status_stops(const char *status);
+
+#endif
