@@ -20,69 +20,91 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
     static const struct {
         const char *name, *sql;
         int n;
-    } st[] = {
-        {"ob_insert", "INSERT INTO outreach.accounts (tenant, account_id) VALUES ($1, $2)"
-                      " ON CONFLICT DO NOTHING",
-         2},
-        {"ob_load",
-         "SELECT a.regime, a.currency, a.balance_cents, a.original_cents, a.due_date::text,"
-         " a.debtor::text, " MS("a.placed_at") ", a.status, a.status_rule, a.strategy,"
-         " " MS("a.scored_at") ", a.run_no, a.run_policy_version, a.run_scored_strategy,"
-         " a.run_strategy, " MS("a.run_start") ", a.run_over, " MS("a.sms_consent_at") ","
-         " " MS("a.voice_consent_at") ", " MS("a.stop_at") ", " MS("a.dispute_at") ","
-         " " MS("a.original_creditor_at") ", " MS("a.verification_at") ","
-         " " MS("a.validation_at") ", " MS("a.first_contact_at") ", " MS("a.promise_until") ","
-         " a.hold_rule,"
-         " (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key, ''),"
-         "   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
-         "   coalesce(s.call_outcome, ''), s.attempts, " MS("s.due_at") ","
-         "   coalesce(" MS("s.done_at") ", 0), coalesce(s.provider_message_id, ''),"
-         "   coalesce(s.template_version, ''), coalesce(s.lang, ''), coalesce(s.delivery, ''),"
-         "   coalesce(s.cost_cents, 0)), E'\\n')"
-         "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant"
-         "         AND s.account_id = a.account_id ORDER BY s.due_at DESC, s.step_id"
-         "         LIMIT 96) s),"
-         " (SELECT string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs"
-         "   WHERE tenant = a.tenant AND account_id = a.account_id LIMIT 16) o),"
-         " (SELECT string_agg(x.address_id, ',') FROM (SELECT address_id FROM"
-         "   outreach.bad_contacts WHERE tenant = a.tenant AND account_id = a.account_id"
-         "   LIMIT 16) x)"
-         " FROM outreach.accounts a WHERE a.tenant = $1 AND a.account_id = $2 FOR UPDATE OF a",
-         2},
-        {"ob_save",
-         "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
-         " original_cents = $6, due_date = $7::date, debtor = coalesce($8::jsonb, debtor),"
-         " placed_at = $9, status = $10, status_rule = $11, strategy = $12, scored_at = $13,"
-         " run_no = $14, run_policy_version = $15, run_scored_strategy = $16, run_strategy = $17,"
-         " run_start = $18, run_over = $19, sms_consent_at = $20, voice_consent_at = $21,"
-         " stop_at = $22, dispute_at = $23, original_creditor_at = $24, verification_at = $25,"
-         " validation_at = $26, first_contact_at = $27, promise_until = $28, hold_rule = $29,"
-         " updated_at = now() WHERE tenant = $1 AND account_id = $2",
-         29},
-        {"ob_step_insert",
-         "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at, status,"
-         " cause_event_id, run_no, step_key, kind, template_id, policy_version, strategy,"
-         " done_at, rule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-         " $14, $15) ON CONFLICT DO NOTHING",
-         15},
-        {"ob_step_update",
-         "UPDATE outreach.steps SET status = $2, due_at = $3, done_at = $4,"
-         " rule_id = coalesce($5, rule_id), attempts = $6, idempotency_key = $7,"
-         " address_id = nullif($8, ''), provider_message_id = nullif($9, ''),"
-         " template_version = nullif($10, ''), lang = nullif($11, ''), delivery = nullif($12, ''),"
-         " call_outcome = nullif($13, ''), cost_cents = $14,"
-         " stop_latency_ms = coalesce($15, stop_latency_ms), updated_at = now()"
-         " WHERE step_id = $1",
-         15},
-        {"ob_opt_out",
-         "INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel, reason, at)"
-         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-         6},
-        {"ob_bad_contact",
-         "INSERT INTO outreach.bad_contacts (tenant, account_id, address_id, channel,"
-         " error_code, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-         6},
-    };
+    } st[] =
+        {
+            {"ob_insert",
+             "INSERT INTO outreach.accounts (tenant, account_id) VALUES ($1, $2)"
+             " ON CONFLICT DO NOTHING",
+             2},
+            {"ob_load",
+             "SELECT a.regime, a.currency, a.balance_cents, a.original_cents, a.due_date::text,"
+             " a.debtor::text, " MS(
+                 "a.placed_at") ", a.status, a.status_rule, a.strategy,"
+                                " " MS("a.scored_at") ", a.run_no, a.run_policy_version, "
+                                                      "a.run_scored_strategy,"
+                                                      " a.run_strategy, " MS("a.run_start") ", "
+                                                                                            "a.run_"
+                                                                                            "over,"
+                                                                                            " " MS(
+                                                                                                "a."
+                                                                                                "sm"
+                                                                                                "s_"
+                                                                                                "co"
+                                                                                                "ns"
+                                                                                                "en"
+                                                                                                "t_"
+                                                                                                "a"
+                                                                                                "t") ","
+                                                                                                     " " MS("a.voice_consent_at") ", " MS(
+                                                                                                         "a.stop_at") ", " MS("a.dispute_at") ","
+                                                                                                                                              " " MS(
+                                                                                                                                                  "a.original_creditor_at") ", " MS("a.verification_at") ","
+                                                                                                                                                                                                         " " MS("a.validation_at") ", " MS("a.first_contact_at") ", " MS("a.promise_until") ","
+                                                                                                                                                                                                                                                                                            " a.hold_rule,"
+                                                                                                                                                                                                                                                                                            " (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key, ''),"
+                                                                                                                                                                                                                                                                                            "   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
+                                                                                                                                                                                                                                                                                            "   coalesce(s.call_outcome, ''), s.attempts, " MS(
+                                                                                                                                                                                                                                                                                                "s.due_at") ","
+                                                                                                                                                                                                                                                                                                            "   coalesce(" MS(
+                                                                                                                                                                                                                                                                                                                "s.done_at") ", 0), coalesce(s.provider_message_id, ''),"
+                                                                                                                                                                                                                                                                                                                             "   coalesce(s.template_version, ''), coalesce(s.lang, ''), coalesce(s.delivery, ''),"
+                                                                                                                                                                                                                                                                                                                             "   coalesce(s.cost_cents, 0)), E'\\n')"
+                                                                                                                                                                                                                                                                                                                             "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant"
+                                                                                                                                                                                                                                                                                                                             "         AND s.account_id = a.account_id ORDER BY s.due_at DESC, s.step_id"
+                                                                                                                                                                                                                                                                                                                             "         LIMIT 96) s),"
+                                                                                                                                                                                                                                                                                                                             " (SELECT string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs"
+                                                                                                                                                                                                                                                                                                                             "   WHERE tenant = a.tenant AND account_id = a.account_id LIMIT 16) o),"
+                                                                                                                                                                                                                                                                                                                             " (SELECT string_agg(x.address_id, ',') FROM (SELECT address_id FROM"
+                                                                                                                                                                                                                                                                                                                             "   outreach.bad_contacts WHERE tenant = a.tenant AND account_id = a.account_id"
+                                                                                                                                                                                                                                                                                                                             "   LIMIT 16) x)"
+                                                                                                                                                                                                                                                                                                                             " FROM outreach.accounts a WHERE a.tenant = $1 AND a.account_id = $2 FOR UPDATE OF a",
+             2},
+            {"ob_save",
+             "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
+             " original_cents = $6, due_date = $7::date, debtor = coalesce($8::jsonb, debtor),"
+             " placed_at = $9, status = $10, status_rule = $11, strategy = $12, scored_at = $13,"
+             " run_no = $14, run_policy_version = $15, run_scored_strategy = $16, run_strategy = "
+             "$17,"
+             " run_start = $18, run_over = $19, sms_consent_at = $20, voice_consent_at = $21,"
+             " stop_at = $22, dispute_at = $23, original_creditor_at = $24, verification_at = $25,"
+             " validation_at = $26, first_contact_at = $27, promise_until = $28, hold_rule = $29,"
+             " updated_at = now() WHERE tenant = $1 AND account_id = $2",
+             29},
+            {"ob_step_insert",
+             "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at, status,"
+             " cause_event_id, run_no, step_key, kind, template_id, policy_version, strategy,"
+             " done_at, rule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+             " $14, $15) ON CONFLICT DO NOTHING",
+             15},
+            {"ob_step_update",
+             "UPDATE outreach.steps SET status = $2, due_at = $3, done_at = $4,"
+             " rule_id = coalesce($5, rule_id), attempts = $6, idempotency_key = $7,"
+             " address_id = nullif($8, ''), provider_message_id = nullif($9, ''),"
+             " template_version = nullif($10, ''), lang = nullif($11, ''), delivery = nullif($12, "
+             "''),"
+             " call_outcome = nullif($13, ''), cost_cents = $14,"
+             " stop_latency_ms = coalesce($15, stop_latency_ms), updated_at = now()"
+             " WHERE step_id = $1",
+             15},
+            {"ob_opt_out",
+             "INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel, reason, at)"
+             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             6},
+            {"ob_bad_contact",
+             "INSERT INTO outreach.bad_contacts (tenant, account_id, address_id, channel,"
+             " error_code, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             6},
+        };
     for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
         arr_err e = arr_pg_prepare(pg, st[i].name, st[i].sql, st[i].n, why, whylen);
         if (e)
@@ -268,9 +290,9 @@ static arr_err fill(outreach_account *a, PGresult *r, char *why, size_t whylen)
     copy(a->run_strategy, sizeof(a->run_strategy), txt(r, 14));
     a->run_start_ms = num(r, 15);
     copy(a->run_over, sizeof(a->run_over), txt(r, 16));
-    int64_t *times[] = {&a->sms_consent_ms,   &a->voice_consent_ms,     &a->stop_ms,
-                        &a->dispute_ms,       &a->original_creditor_ms, &a->verification_ms,
-                        &a->validation_ms,    &a->first_contact_ms,     &a->promise_until_ms};
+    int64_t *times[] = {&a->sms_consent_ms, &a->voice_consent_ms,     &a->stop_ms,
+                        &a->dispute_ms,     &a->original_creditor_ms, &a->verification_ms,
+                        &a->validation_ms,  &a->first_contact_ms,     &a->promise_until_ms};
     for (int i = 0; i < 9; i++)
         *times[i] = num(r, 17 + i);
     copy(a->hold_rule, sizeof(a->hold_rule), txt(r, 26));
@@ -364,9 +386,9 @@ arr_err outreach_book_emit(outreach_book *b, const outreach_cause *c, const char
                            int64_t event_time_ms, char *why, size_t whylen)
 {
     arr_envelope out;
-    arr_err e = arr_envelope_derive(&out, c->env, event_type, 1, derived_name, payload,
-                                    b->who.service, b->who.version, b->who.instance,
-                                    arr_clock_now_ms(b->clock));
+    arr_err e =
+        arr_envelope_derive(&out, c->env, event_type, 1, derived_name, payload, b->who.service,
+                            b->who.version, b->who.instance, arr_clock_now_ms(b->clock));
     if (e) {
         snprintf(why, whylen, "cannot derive %s", event_type);
         return e;
@@ -491,8 +513,8 @@ arr_err outreach_book_add_event_step(outreach_book *b, outreach_account *a, cons
     arr_err e = insert_step(b, a, c, &st, NULL, NULL, NULL, why, whylen);
     if (e)
         return e;
-    json_t *extra = json_pack("{s:s, s:s, s:s}", "cadence_id", "event", "due_at", "",
-                              "template_id", template_id);
+    json_t *extra = json_pack("{s:s, s:s, s:s}", "cadence_id", "event", "due_at", "", "template_id",
+                              template_id);
     char due[ARR_TIME_STRLEN];
     arr_time_format(due_ms, due, sizeof(due));
     json_object_set_new(extra, "due_at", json_string(due));
@@ -530,10 +552,11 @@ static outreach_compliance_status status_of(const char *s)
     static const struct {
         const char *name;
         outreach_compliance_status v;
-    } map[] = {{"paid", OUTREACH_COMPLIANCE_PAID},         {"settled", OUTREACH_COMPLIANCE_SETTLED},
-               {"closed", OUTREACH_COMPLIANCE_CLOSED},     {"disputed", OUTREACH_COMPLIANCE_DISPUTED},
-               {"cease", OUTREACH_COMPLIANCE_CEASE},       {"attorney", OUTREACH_COMPLIANCE_ATTORNEY},
-               {"bankrupt", OUTREACH_COMPLIANCE_BANKRUPT}, {"deceased", OUTREACH_COMPLIANCE_DECEASED}};
+    } map[] = {
+        {"paid", OUTREACH_COMPLIANCE_PAID},         {"settled", OUTREACH_COMPLIANCE_SETTLED},
+        {"closed", OUTREACH_COMPLIANCE_CLOSED},     {"disputed", OUTREACH_COMPLIANCE_DISPUTED},
+        {"cease", OUTREACH_COMPLIANCE_CEASE},       {"attorney", OUTREACH_COMPLIANCE_ATTORNEY},
+        {"bankrupt", OUTREACH_COMPLIANCE_BANKRUPT}, {"deceased", OUTREACH_COMPLIANCE_DECEASED}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (strcmp(s, map[i].name) == 0)
             return map[i].v;
@@ -589,8 +612,7 @@ arr_err outreach_book_decide(outreach_book *b, const outreach_account *a, const 
     size_t nz = 0;
     for (int i = 0; i < a->facts.nzones; i++) {
         char zwhy[128];
-        if (outreach_tz_db_load(b->tz, a->facts.zones[i], &zones[nz], zwhy, sizeof(zwhy)) ==
-            ARR_OK)
+        if (outreach_tz_db_load(b->tz, a->facts.zones[i], &zones[nz], zwhy, sizeof(zwhy)) == ARR_OK)
             nz++; /* an unknown zone leaves the others, or all US zones when none loads */
     }
     ca.regime = a->regime;
@@ -616,10 +638,8 @@ arr_err outreach_book_decide(outreach_book *b, const outreach_account *a, const 
         const outreach_step *s = &a->steps[i];
         if (strcmp(s->status, "sent") != 0 || s->done_ms <= 0)
             continue;
-        hist[nh++] = (outreach_compliance_contact){.channel = s->channel,
-                                                   .kind = s->kind,
-                                                   .outcome = outcome_of(s),
-                                                   .at_ms = s->done_ms};
+        hist[nh++] = (outreach_compliance_contact){
+            .channel = s->channel, .kind = s->kind, .outcome = outcome_of(s), .at_ms = s->done_ms};
     }
     outreach_compliance_policy pol;
     outreach_compliance_policy_default(&pol);
@@ -665,8 +685,8 @@ static int open_step(const outreach_step *st)
 }
 
 /* Suppresses each planned step the account no longer allows. */
-static arr_err stop_steps(outreach_book *b, outreach_account *a, const outreach_cause *c,
-                          char *why, size_t whylen)
+static arr_err stop_steps(outreach_book *b, outreach_account *a, const outreach_cause *c, char *why,
+                          size_t whylen)
 {
     for (size_t i = 0; i < a->nsteps; i++) {
         outreach_step *st = &a->steps[i];
@@ -737,7 +757,10 @@ static void cadence_facts(const outreach_account *a, outreach_cadence_account *c
     }
 }
 
-static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+static int64_t max64(int64_t x, int64_t y)
+{
+    return x > y ? x : y;
+}
 
 static arr_err record_skips(outreach_book *b, outreach_account *a, const outreach_cause *c,
                             const outreach_cadence_step_out *out, char *why, size_t whylen)
@@ -754,8 +777,8 @@ static arr_err record_skips(outreach_book *b, outreach_account *a, const outreac
         copy(st.status, sizeof(st.status), "skipped");
         st.due_ms = sk->due_ms;
         st.done_ms = sk->due_ms;
-        arr_err e = insert_step(b, a, c, &st, out->policy_version, out->strategy, sk->rule_id,
-                                why, whylen);
+        arr_err e =
+            insert_step(b, a, c, &st, out->policy_version, out->strategy, sk->rule_id, why, whylen);
         if (!e)
             e = emit_step(b, c, &st, "outreach.suppressed",
                           json_pack("{s:s, s:s}", "rule_id", sk->rule_id, "detail",
@@ -779,8 +802,7 @@ static arr_err plan_step(outreach_book *b, outreach_account *a, const outreach_c
     copy(st.template_id, sizeof(st.template_id), out->template_id);
     copy(st.status, sizeof(st.status), "planned");
     st.due_ms = out->due_ms;
-    arr_err e =
-        insert_step(b, a, c, &st, out->policy_version, out->strategy, NULL, why, whylen);
+    arr_err e = insert_step(b, a, c, &st, out->policy_version, out->strategy, NULL, why, whylen);
     if (e)
         return e;
     char due[ARR_TIME_STRLEN];
@@ -803,12 +825,12 @@ static arr_err end_run(outreach_book *b, outreach_account *a, const outreach_cau
                                     ? "the strategy's cadence has no contact"
                                     : "the cadence has no step left for this account",
                                 "run_no", a->run_no);
-    return outreach_book_emit(b, c, b->topic_events, "outreach.suppressed", name, payload,
-                              c->at_ms, why, whylen);
+    return outreach_book_emit(b, c, b->topic_events, "outreach.suppressed", name, payload, c->at_ms,
+                              why, whylen);
 }
 
-static arr_err plan_next(outreach_book *b, outreach_account *a, const outreach_cause *c,
-                         char *why, size_t whylen)
+static arr_err plan_next(outreach_book *b, outreach_account *a, const outreach_cause *c, char *why,
+                         size_t whylen)
 {
     const outreach_tenant *t = outreach_settings_tenant(b->settings, a->tenant);
     for (int round = 0; round <= ESCALATIONS_MAX; round++) {
@@ -871,6 +893,14 @@ static arr_err schedule(outreach_book *b, outreach_account *a, char *why, size_t
         if (open_step(s) && (!first || s->due_ms < first->due_ms))
             first = s;
     }
+    b->last.set = 1;
+    copy(b->last.tenant, sizeof(b->last.tenant), a->tenant);
+    copy(b->last.account, sizeof(b->last.account), a->account);
+    if (first)
+        arr_time_format(first->due_ms, b->last.next_at, sizeof(b->last.next_at));
+    else
+        copy(b->last.next_at, sizeof(b->last.next_at), "none");
+    copy(b->last.channel, sizeof(b->last.channel), first ? channel_names[first->channel] : "none");
     if (first) /* never takes a step back from a sender's claim */
         return outreach_schedule_ensure(b->redis, b->ns, a->tenant, a->account, first->step_id,
                                         first->due_ms, NULL, why, whylen);

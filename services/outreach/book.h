@@ -65,7 +65,7 @@ typedef struct outreach_account {
     char currency[4];
     int64_t balance_cents, original_cents;
     char due_date[11];
-    json_t *debtor; /* owned; NULL until placed */
+    json_t *debtor;   /* owned; NULL until placed */
     int debtor_dirty; /* 1: save writes it */
     outreach_facts facts;
     int64_t placed_ms;
@@ -100,12 +100,21 @@ typedef struct outreach_book {
     arr_producer_id who;
     arr_clock *clock; /* produced_at of the events; borrowed */
     arr_log *log;
+    /* The account settled last: what the caller caches in Redis after its commit
+     * (arr:acct:<tenant>/<account> next_step_at, next_step_channel; "none" when none). */
+    struct {
+        int set;
+        char tenant[ARR_TENANT_MAX + 1];
+        char account[ARR_ACCOUNT_MAX + 1];
+        char next_at[ARR_TIME_STRLEN];
+        char channel[8];
+    } last;
 } outreach_book;
 
 /* An event that caused a change: what the new events derive from. */
 typedef struct outreach_cause {
-    const arr_envelope *env; /* the event applied, or a synthetic one naming the step */
-    int64_t at_ms;           /* when the decisions happen (event time, or the send time) */
+    const arr_envelope *env;  /* the event applied, or a synthetic one naming the step */
+    int64_t at_ms;            /* when the decisions happen (event time, or the send time) */
     int64_t stop_produced_ms; /* >0: a stop event produced then (latency of suppressions) */
 } outreach_cause;
 

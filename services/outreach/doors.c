@@ -112,8 +112,8 @@ static void now_text(outreach_doors *d, char out[ARR_TIME_STRLEN])
     arr_time_format(arr_clock_now_ms(&d->clock), out, ARR_TIME_STRLEN);
 }
 
-static arr_err status_event(outreach_doors *d, const char *tenant,
-                            const outreach_callback_form *f, char *why, size_t whylen)
+static arr_err status_event(outreach_doors *d, const char *tenant, const outreach_callback_form *f,
+                            char *why, size_t whylen)
 {
     outreach_callback_status st;
     arr_err e = outreach_callback_status_parse(f, &st, why, whylen);
@@ -170,8 +170,8 @@ static void email_id(const char *message_id, char out[ARR_ACCOUNT_MAX + 1])
     out[n] = '\0';
 }
 
-static arr_err email_event(outreach_doors *d, const char *tenant,
-                           const outreach_callback_form *f, char *why, size_t whylen)
+static arr_err email_event(outreach_doors *d, const char *tenant, const outreach_callback_form *f,
+                           char *why, size_t whylen)
 {
     outreach_callback_inbound_email m;
     memset(&m, 0, sizeof(m));

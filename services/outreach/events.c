@@ -123,8 +123,7 @@ static arr_err settle_and_clear(outreach_book *b, outreach_account *a, const arr
 
 /* ------------------------------------------------------------------ accounts */
 
-static arr_err index_contacts(outreach_book *b, const outreach_account *a, char *why,
-                              size_t whylen)
+static arr_err index_contacts(outreach_book *b, const outreach_account *a, char *why, size_t whylen)
 {
     arr_buf arr;
     arr_buf_init(&arr, 4096);
@@ -261,8 +260,8 @@ static arr_err payment(outreach_book *b, const arr_envelope *env, char *why, siz
     a.balance_cents = after;
     int stop = 0;
     const char *st = status_after ? status_after : (after <= 0 ? "paid" : "open");
-    if (!reversal && (strcmp(st, "paid") == 0 || strcmp(st, "settled") == 0 ||
-                      strcmp(st, "closed") == 0)) {
+    if (!reversal &&
+        (strcmp(st, "paid") == 0 || strcmp(st, "settled") == 0 || strcmp(st, "closed") == 0)) {
         copy(a.status, sizeof(a.status), st);
         snprintf(a.status_rule, sizeof(a.status_rule), "status.%s", st);
         stop = 1;
@@ -352,11 +351,11 @@ static arr_err reply(outreach_book *b, const arr_envelope *env, char *why, size_
         return e;
     char at_s[ARR_TIME_STRLEN];
     arr_time_format(at, at_s, sizeof(at_s));
-    const char *rp[] = {a.tenant, a.account, reply_id, channel, intent, keyword, at_s,
-                        env->event_id};
+    const char *rp[] = {a.tenant, a.account, reply_id, channel,
+                        intent,   keyword,   at_s,     env->event_id};
     e = arr_pg_run(b->pg, "oe_reply", 8, rp, NULL, why, whylen);
-    outreach_cause c = {.env = env, .at_ms = env->event_time_ms,
-                        .stop_produced_ms = env->produced_at_ms};
+    outreach_cause c = {
+        .env = env, .at_ms = env->event_time_ms, .stop_produced_ms = env->produced_at_ms};
     if (!e && strcmp(intent, "stop") == 0) {
         e = stop_reply(b, &a, channel, address_id, at, &c, why, whylen);
     } else if (!e && strcmp(intent, "dispute") == 0) {
@@ -370,10 +369,10 @@ static arr_err reply(outreach_book *b, const arr_envelope *env, char *why, size_
         int64_t day;
         /* regular steps wait until the day after the promised date (reconciliation tells
            whether it was kept: promise.broken ends the hold earlier) */
-        a.promise_until_ms = parse_date(json_string_value(json_object_get(p, "promised_date")),
-                                        &day) == ARR_OK
-                                 ? day + DAY_MS
-                                 : at + SAYS_PAID_HOLD_MS;
+        a.promise_until_ms =
+            parse_date(json_string_value(json_object_get(p, "promised_date")), &day) == ARR_OK
+                ? day + DAY_MS
+                : at + SAYS_PAID_HOLD_MS;
         copy(a.hold_rule, sizeof(a.hold_rule), "promise.pending");
     } else if (!e && strcmp(intent, "paid") == 0) {
         a.promise_until_ms = at + SAYS_PAID_HOLD_MS;
@@ -391,8 +390,7 @@ static arr_err reply(outreach_book *b, const arr_envelope *env, char *why, size_
 /* ------------------------------------------------------------------ provider callbacks */
 
 arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_step *st,
-                               json_t *payload, const outreach_cause *c, char *why,
-                               size_t whylen)
+                               json_t *payload, const outreach_cause *c, char *why, size_t whylen)
 {
     const char *outcome = json_string_value(json_object_get(payload, "outcome"));
     const char *code = json_string_value(json_object_get(payload, "error_code"));
@@ -430,8 +428,7 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
         if (bad && st->address_id[0])
             e = outreach_book_bad_contact(b, a, st->address_id,
                                           outreach_cadence_channel_name(st->channel),
-                                          code && *code ? code : "unknown", c->at_ms, why,
-                                          whylen);
+                                          code && *code ? code : "unknown", c->at_ms, why, whylen);
         if (opted && st->address_id[0])
             e = outreach_book_opt_out(b, a, st->address_id,
                                       outreach_cadence_channel_name(st->channel),
@@ -450,10 +447,10 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
     }
     char suffix[48];
     snprintf(suffix, sizeof(suffix), "/%s", outcome);
-    json_t *payload_out = json_pack("{s:s, s:s, s:s, s:i, s:s}", "step_id", st->step_id,
-                                    "channel", outreach_cadence_channel_name(st->channel),
-                                    "step_key", st->step_key[0] ? st->step_key : "-", "run_no",
-                                    st->run_no, "kind", outreach_cadence_kind_name(st->kind));
+    json_t *payload_out = json_pack("{s:s, s:s, s:s, s:i, s:s}", "step_id", st->step_id, "channel",
+                                    outreach_cadence_channel_name(st->channel), "step_key",
+                                    st->step_key[0] ? st->step_key : "-", "run_no", st->run_no,
+                                    "kind", outreach_cadence_kind_name(st->kind));
     json_object_update(payload_out, extra);
     json_decref(extra);
     char name[160];
@@ -462,8 +459,7 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
                               whylen);
 }
 
-static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *why,
-                               size_t whylen)
+static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)
 {
     const char *sid;
     arr_err e = need_str(env->payload, "provider_message_id", &sid, why, whylen);
@@ -519,8 +515,7 @@ arr_err outreach_events_early(outreach_book *b, outreach_account *a, outreach_st
 }
 
 /* An inbound reply: classified, then one reply.received per account reached there. */
-static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char *why,
-                                size_t whylen)
+static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)
 {
     json_t *p = env->payload;
     const char *sid, *channel, *from, *text;

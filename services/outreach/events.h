@@ -29,8 +29,7 @@ arr_err outreach_events_apply(outreach_book *b, const arr_envelope *env, char *w
 
 /* Applies a provider.status payload (borrowed) to the step st of the locked account a. */
 arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_step *st,
-                               json_t *payload, const outreach_cause *c, char *why,
-                               size_t whylen);
+                               json_t *payload, const outreach_cause *c, char *why, size_t whylen);
 
 /* Applies the callbacks that overtook the send of st (now recorded with its provider id). */
 arr_err outreach_events_early(outreach_book *b, outreach_account *a, outreach_step *st,

@@ -12,8 +12,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-static arr_err get_str(json_t *obj, const char *key, const char **out, const char *where,
-                       char *why, size_t whylen)
+static arr_err get_str(json_t *obj, const char *key, const char **out, const char *where, char *why,
+                       size_t whylen)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -30,6 +30,28 @@ static arr_err get_str(json_t *obj, const char *key, const char **out, const cha
 static int get_bool(json_t *obj, const char *key)
 {
     return json_is_true(json_object_get(obj, key));
+}
+
+/* A present, non-null field of obj must have type want (JSON_TRUE: a boolean). */
+static arr_err check_type(json_t *obj, const char *key, json_type want, const char *where,
+                          char *why, size_t whylen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return ARR_OK;
+    if (want == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == want)
+        return ARR_OK;
+    snprintf(why, whylen, "field %s.%s: must be %s", where, key,
+             want == JSON_ARRAY    ? "an array"
+             : want == JSON_OBJECT ? "an object"
+                                   : "a boolean");
+    return ARR_EINVAL;
+}
+
+static arr_err not_object(const char *where, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "field %s: must be an object", where);
+    return ARR_EINVAL;
 }
 
 void outreach_facts_address_id(const char *tenant, const char *address,
@@ -55,7 +77,11 @@ static arr_err read_emails(const char *tenant, json_t *arr, outreach_facts *f, c
         if (f->nemails == OUTREACH_FACTS_EMAILS)
             break;
         const char *addr;
+        if (!json_is_object(e))
+            return not_object("debtor.emails[]", why, whylen);
         arr_err err = get_str(e, "address", &addr, "debtor.emails[]", why, whylen);
+        if (!err)
+            err = check_type(e, "consent", JSON_TRUE, "debtor.emails[]", why, whylen);
         if (err)
             return err;
         if (!addr || !*addr)
@@ -79,9 +105,15 @@ static arr_err read_phones(const char *tenant, json_t *arr, outreach_facts *f, c
         if (f->nphones == OUTREACH_FACTS_PHONES)
             break;
         const char *num, *type;
+        if (!json_is_object(ph))
+            return not_object("debtor.phones[]", why, whylen);
         arr_err err = get_str(ph, "number", &num, "debtor.phones[]", why, whylen);
         if (!err)
             err = get_str(ph, "type", &type, "debtor.phones[]", why, whylen);
+        if (!err)
+            err = check_type(ph, "sms_consent", JSON_TRUE, "debtor.phones[]", why, whylen);
+        if (!err)
+            err = check_type(ph, "voice_consent", JSON_TRUE, "debtor.phones[]", why, whylen);
         if (err)
             return err;
         if (!num || num[0] != '+')
@@ -96,20 +128,46 @@ static arr_err read_phones(const char *tenant, json_t *arr, outreach_facts *f, c
     return ARR_OK;
 }
 
+static const char *const address_parts[] = {"line1", "line2", "city", "state", "zip", "country"};
+
+static arr_err check_address(json_t *a, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < sizeof(address_parts) / sizeof(address_parts[0]); i++) {
+        const char *v;
+        arr_err e = get_str(a, address_parts[i], &v, "debtor.address", why, whylen);
+        if (e)
+            return e;
+    }
+    return ARR_OK;
+}
+
+static arr_err check_zones(json_t *arr, char *why, size_t whylen)
+{
+    size_t i;
+    json_t *z;
+    json_array_foreach(arr, i, z)
+    {
+        if (!json_is_string(z)) {
+            snprintf(why, whylen, "field debtor.timezones[]: must be a string");
+            return ARR_EINVAL;
+        }
+    }
+    return ARR_OK;
+}
+
 static void read_address(json_t *a, outreach_facts *f)
 {
-    static const char *const parts[] = {"line1", "line2", "city", "state", "zip", "country"};
     size_t used = 0;
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        const char *v = json_string_value(json_object_get(a, parts[i]));
+    for (size_t i = 0; i < sizeof(address_parts) / sizeof(address_parts[0]); i++) {
+        const char *v = json_string_value(json_object_get(a, address_parts[i]));
         if (!v || !*v)
             continue;
-        const char *sep = used == 0 ? "" : (strcmp(parts[i], "zip") == 0 ? " " : ", ");
+        const char *sep = used == 0 ? "" : (strcmp(address_parts[i], "zip") == 0 ? " " : ", ");
         int n = snprintf(f->address_line + used, sizeof(f->address_line) - used, "%s%s", sep, v);
         if (n < 0 || (size_t)n >= sizeof(f->address_line) - used)
             break;
         used += (size_t)n;
-        if (strcmp(parts[i], "line1") == 0)
+        if (strcmp(address_parts[i], "line1") == 0)
             f->has_address = 1;
     }
 }
@@ -131,9 +189,21 @@ arr_err outreach_facts_read(const char *tenant, json_t *debtor, outreach_facts *
     if (!e)
         e = get_str(debtor, "language", &lang, "debtor", why, whylen);
     if (!e)
+        e = check_type(debtor, "emails", JSON_ARRAY, "debtor", why, whylen);
+    if (!e)
+        e = check_type(debtor, "phones", JSON_ARRAY, "debtor", why, whylen);
+    if (!e)
+        e = check_type(debtor, "timezones", JSON_ARRAY, "debtor", why, whylen);
+    if (!e)
+        e = check_type(debtor, "address", JSON_OBJECT, "debtor", why, whylen);
+    if (!e)
+        e = check_address(json_object_get(debtor, "address"), why, whylen);
+    if (!e)
         e = read_emails(tenant, json_object_get(debtor, "emails"), &f, why, whylen);
     if (!e)
         e = read_phones(tenant, json_object_get(debtor, "phones"), &f, why, whylen);
+    if (!e)
+        e = check_zones(json_object_get(debtor, "timezones"), why, whylen);
     if (e)
         return e;
     copy_str(f.first_name, sizeof(f.first_name), first);
@@ -181,13 +251,22 @@ static const outreach_contact_point *pick_from(const outreach_contact_point *pts
     return fallback;
 }
 
-static int want_email(const outreach_contact_point *p) { return p->consent; }
-static int want_sms(const outreach_contact_point *p) { return p->mobile && p->consent; }
+static int want_email(const outreach_contact_point *p)
+{
+    return p->consent;
+}
+static int want_sms(const outreach_contact_point *p)
+{
+    return p->mobile && p->consent;
+}
 static int want_voice_mobile(const outreach_contact_point *p)
 {
     return p->mobile && p->voice_consent;
 }
-static int want_landline(const outreach_contact_point *p) { return !p->mobile; }
+static int want_landline(const outreach_contact_point *p)
+{
+    return !p->mobile;
+}
 
 const outreach_contact_point *outreach_facts_pick(const outreach_facts *f,
                                                   outreach_compliance_channel channel,
@@ -201,10 +280,16 @@ const outreach_contact_point *outreach_facts_pick(const outreach_facts *f,
     case OUTREACH_COMPLIANCE_SMS:
         return pick_from(f->phones, f->nphones, want_sms, bad, nbad, opted_out, nopted);
     case OUTREACH_COMPLIANCE_VOICE: {
-        const outreach_contact_point *p =
+        /* a landline not opted out before a mobile that is; both opted out: the mobile */
+        const outreach_contact_point *m =
             pick_from(f->phones, f->nphones, want_voice_mobile, bad, nbad, opted_out, nopted);
-        return p ? p
-                 : pick_from(f->phones, f->nphones, want_landline, bad, nbad, opted_out, nopted);
+        if (m && !listed(m->id, opted_out, nopted))
+            return m;
+        const outreach_contact_point *l =
+            pick_from(f->phones, f->nphones, want_landline, bad, nbad, opted_out, nopted);
+        if (l && !listed(l->id, opted_out, nopted))
+            return l;
+        return m ? m : l;
     }
     case OUTREACH_COMPLIANCE_LETTER:
         return f->has_address ? &letter : NULL;

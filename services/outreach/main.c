@@ -40,10 +40,13 @@ typedef struct outreach_ctx {
     char ns[OUTREACH_BOOK_NAME + 16];
 } outreach_ctx;
 
-static const char *const input_topics[] = {
-    "arrears.accounts",         "arrears.scores", "arrears.payments.events",
-    "arrears.outreach.replies", "arrears.outreach.callbacks", "arrears.clock",
-    NULL};
+static const char *const input_topics[] = {"arrears.accounts",
+                                           "arrears.scores",
+                                           "arrears.payments.events",
+                                           "arrears.outreach.replies",
+                                           "arrears.outreach.callbacks",
+                                           "arrears.clock",
+                                           NULL};
 
 static arr_err routes(arr_svc *s, char *why, size_t whylen)
 {
@@ -66,9 +69,15 @@ static const arr_svc_spec spec = {
 
 static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *why, size_t whylen)
 {
-    (void)s;
     outreach_ctx *ctx = opaque;
-    return outreach_events_apply(&ctx->book, env, why, whylen);
+    ctx->book.last.set = 0;
+    arr_err e = outreach_events_apply(&ctx->book, env, why, whylen);
+    if (!e && ctx->book.last.set) {
+        const char *fv[] = {"next_step_at", ctx->book.last.next_at, "next_step_channel",
+                            ctx->book.last.channel};
+        arr_svc_cache_account(s, ctx->book.last.tenant, ctx->book.last.account, 2, fv);
+    }
+    return e;
 }
 
 static arr_err load_settings(arr_svc *s, outreach_ctx *ctx, char *why, size_t whylen)
@@ -89,8 +98,8 @@ static arr_err load_settings(arr_svc *s, outreach_ctx *ctx, char *why, size_t wh
     return e;
 }
 
-static arr_err rate(arr_svc *s, const char *key, const char *def, double *r, int *burst,
-                    char *why, size_t whylen)
+static arr_err rate(arr_svc *s, const char *key, const char *def, double *r, int *burst, char *why,
+                    size_t whylen)
 {
     const char *text;
     arr_err e = arr_config_str(s->cfg, key, def, &text, why, whylen);
@@ -117,11 +126,9 @@ static arr_err sender_config(arr_svc *s, outreach_ctx *ctx, int64_t *nsenders, c
     if (!e)
         e = arr_config_int(cfg, "ARR_OUTREACH_SENDERS", 2, 0, SENDERS_MAX, nsenders, why, whylen);
     if (!e)
-        e = arr_config_int(cfg, "ARR_OUTREACH_MAX_ATTEMPTS", 6, 1, 100, &max_attempts, why,
-                           whylen);
+        e = arr_config_int(cfg, "ARR_OUTREACH_MAX_ATTEMPTS", 6, 1, 100, &max_attempts, why, whylen);
     if (!e)
-        e = arr_config_int(cfg, "ARR_OUTREACH_LEASE_MS", 60000, 1000, 3600000, &lease, why,
-                           whylen);
+        e = arr_config_int(cfg, "ARR_OUTREACH_LEASE_MS", 60000, 1000, 3600000, &lease, why, whylen);
     if (!e)
         e = arr_config_int(cfg, "ARR_OUTREACH_BATCH", 32, 1, 64, &batch, why, whylen);
     if (!e)
@@ -164,8 +171,9 @@ static arr_err sender_config(arr_svc *s, outreach_ctx *ctx, int64_t *nsenders, c
             *strs[i].dst = NULL; /* "" means not set */
     }
     if (!e && c->has_http && (!c->http.account_sid || !c->http.auth_token || !c->http.from)) {
-        snprintf(why, whylen, "ARR_SMS_API_URL needs ARR_SMS_ACCOUNT_SID, ARR_SMS_AUTH_TOKEN and"
-                              " ARR_SMS_FROM");
+        snprintf(why, whylen,
+                 "ARR_SMS_API_URL needs ARR_SMS_ACCOUNT_SID, ARR_SMS_AUTH_TOKEN and"
+                 " ARR_SMS_FROM");
         e = ARR_ECONFIG;
     }
     c->http.machine_detection = 1;
@@ -203,8 +211,7 @@ static arr_err start_senders(arr_svc *s, outreach_ctx *ctx, int64_t n, char *why
         e = metric(s, "arrears_outreach_suppressed_total", "Steps suppressed when due",
                    &c->m_suppressed);
     if (!e)
-        e = metric(s, "arrears_outreach_deferred_total", "Steps deferred when due",
-                   &c->m_deferred);
+        e = metric(s, "arrears_outreach_deferred_total", "Steps deferred when due", &c->m_deferred);
     if (!e)
         e = metric(s, "arrears_outreach_failed_total", "Provider failures", &c->m_failed);
     if (e)

@@ -26,16 +26,17 @@ static const char PUT_LUA[] = "local old = redis.call('HGET', KEYS[4], ARGV[1])\
 
 /* PUT, except that a member already scheduled for the account (due or leased) is left as it
  * is: a claim in a replica's hands is not taken back. */
-static const char ENSURE_LUA[] = "if redis.call('HGET', KEYS[4], ARGV[1]) == ARGV[2] then return 0 end\n"
-                                 "local old = redis.call('HGET', KEYS[4], ARGV[1])\n"
-                                 "if old then\n"
-                                 "  redis.call('ZREM', KEYS[1], old)\n"
-                                 "  redis.call('ZREM', KEYS[2], old)\n"
-                                 "  redis.call('HDEL', KEYS[3], old)\n"
-                                 "end\n"
-                                 "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])\n"
-                                 "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
-                                 "return 1\n";
+static const char ENSURE_LUA[] =
+    "if redis.call('HGET', KEYS[4], ARGV[1]) == ARGV[2] then return 0 end\n"
+    "local old = redis.call('HGET', KEYS[4], ARGV[1])\n"
+    "if old then\n"
+    "  redis.call('ZREM', KEYS[1], old)\n"
+    "  redis.call('ZREM', KEYS[2], old)\n"
+    "  redis.call('HDEL', KEYS[3], old)\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])\n"
+    "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
+    "return 1\n";
 
 /* ARGV: account key, the member it must be or "" for any. */
 static const char REMOVE_LUA[] = "local m = redis.call('HGET', KEYS[4], ARGV[1])\n"
@@ -253,8 +254,8 @@ static arr_err eval_int(arr_redis *r, const char *script, const sched_keys *k, i
 }
 
 static arr_err put_with(const char *script, arr_redis *r, const char *ns, const char *tenant,
-                       const char *account, const char *step_id, int64_t due_ms, int *changed,
-                       char *why, size_t whylen)
+                        const char *account, const char *step_id, int64_t due_ms, int *changed,
+                        char *why, size_t whylen)
 {
     sched_keys k;
     char acct[ACCT_SIZE], member[OUTREACH_SCHEDULE_MEMBER_SIZE], due[24];

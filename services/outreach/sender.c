@@ -103,8 +103,8 @@ static void date_of(int64_t ms, char out[11])
     snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
 }
 
-static arr_err render(worker *w, const outreach_account *a, const outreach_step *st,
-                      int64_t at_ms, outreach_rendered *out, char *why, size_t whylen)
+static arr_err render(worker *w, const outreach_account *a, const outreach_step *st, int64_t at_ms,
+                      outreach_rendered *out, char *why, size_t whylen)
 {
     const outreach_tenant *t = outreach_settings_tenant(w->cfg->settings, a->tenant);
     char pay[512], opt[512], dispute[512], end_date[11] = "", ed[11];
@@ -292,10 +292,10 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
         arr_time_format(c->at_ms, t, sizeof(t));
         e = outreach_book_step_update(&w->book, a, st, d.rule_id, -1, why, whylen);
         if (!e)
-            e = emit(w, c, st, "outreach.suppressed",
-                     json_pack("{s:s, s:s, s:s}", "rule_id", d.rule_id, "detail", d.reason, "at",
-                               t),
-                     NULL, why, whylen);
+            e = emit(
+                w, c, st, "outreach.suppressed",
+                json_pack("{s:s, s:s, s:s}", "rule_id", d.rule_id, "detail", d.reason, "at", t),
+                NULL, why, whylen);
         if (!e)
             e = outreach_book_settle(&w->book, a, c, why, whylen);
         if (!e)
@@ -313,8 +313,8 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
 
 /* Records what the provider answered (second transaction). */
 static arr_err record(worker *w, outreach_account *a, outreach_step *st, const outreach_cause *c,
-                      const outreach_channel_result *res, const outreach_rendered *r,
-                      int *acked, char *why, size_t whylen)
+                      const outreach_channel_result *res, const outreach_rendered *r, int *acked,
+                      char *why, size_t whylen)
 {
     const outreach_tenant *t = outreach_settings_tenant(w->cfg->settings, a->tenant);
     char at[ARR_TIME_STRLEN];
@@ -388,12 +388,11 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
             e = outreach_book_opt_out(&w->book, a, st->address_id, ch, "provider_opted_out",
                                       c->at_ms, why, whylen);
         if (!e)
-            e = outreach_book_step_update(&w->book, a, st,
-                                          res->code[0] ? res->code : "channel.failed", -1, why,
-                                          whylen);
-        json_t *extra = json_pack("{s:s, s:b, s:s, s:i}", "error_code",
-                                  res->code[0] ? res->code : "failed", "retriable", 0, "detail",
-                                  res->detail, "attempts", st->attempts);
+            e = outreach_book_step_update(
+                &w->book, a, st, res->code[0] ? res->code : "channel.failed", -1, why, whylen);
+        json_t *extra =
+            json_pack("{s:s, s:b, s:s, s:i}", "error_code", res->code[0] ? res->code : "failed",
+                      "retriable", 0, "detail", res->detail, "attempts", st->attempts);
         if (bad || opted)
             json_object_set_new(extra, "contact_point", json_string(bad ? "bad" : "opted_out"));
         char suffix[24];
@@ -416,10 +415,27 @@ static arr_err load(worker *w, const outreach_schedule_item *it, outreach_step *
     int found = 0;
     arr_err e = arr_pg_begin(w->pg, why, whylen);
     if (!e)
-        e = outreach_book_load(&w->book, it->tenant, it->account, 0, w->acct, &found, why,
-                               whylen);
+        e = outreach_book_load(&w->book, it->tenant, it->account, 0, w->acct, &found, why, whylen);
     *st = !e && found ? outreach_account_step(w->acct, it->step_id) : NULL;
     return e;
+}
+
+/* The account's next step in its Redis cache entry, once PostgreSQL has it. */
+static void cache_next(worker *w)
+{
+    if (!w->book.last.set)
+        return;
+    char key[ARR_KEY_MAX + 16], why[256];
+    snprintf(key, sizeof(key), "arr:acct:%s/%s", w->book.last.tenant, w->book.last.account);
+    const char *argv[] = {"HSET",
+                          key,
+                          "next_step_at",
+                          w->book.last.next_at,
+                          "next_step_channel",
+                          w->book.last.channel};
+    if (arr_redis_cmd(w->redis, 6, argv, NULL, NULL, why, sizeof(why)) != ARR_OK)
+        log_err(w, "cache write failed (rebuilt by arrears cache rebuild)", why);
+    w->book.last.set = 0;
 }
 
 static arr_err finish(worker *w, int ok, char *why, size_t whylen)
@@ -427,9 +443,14 @@ static arr_err finish(worker *w, int ok, char *why, size_t whylen)
     outreach_account_clear(w->acct);
     if (!ok) {
         arr_pg_rollback(w->pg);
+        w->book.last.set = 0;
         return ARR_OK;
     }
-    return arr_pg_commit(w->pg, why, whylen);
+    arr_err e = arr_pg_commit(w->pg, why, whylen);
+    if (!e)
+        cache_next(w);
+    w->book.last.set = 0;
+    return e;
 }
 
 static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_ms, char *why,
@@ -517,7 +538,6 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
 
 /* ------------------------------------------------------------------ the loop */
 
-
 static arr_err prepare(worker *w, char *why, size_t whylen)
 {
     arr_err e = outreach_book_prepare(w->pg, why, whylen);
@@ -554,8 +574,8 @@ static int cycle(worker *w)
     int64_t real = real_now_ms();
     if (real >= w->next_expire_ms) {
         size_t requeued = 0;
-        outreach_schedule_expire(w->redis, w->cfg->ns, real, OUTREACH_SCHEDULE_CLAIM_MAX,
-                                 &requeued, why, sizeof(why));
+        outreach_schedule_expire(w->redis, w->cfg->ns, real, OUTREACH_SCHEDULE_CLAIM_MAX, &requeued,
+                                 why, sizeof(why));
         w->next_expire_ms = real + EXPIRE_EVERY_MS;
     }
     int64_t limit;
@@ -635,8 +655,8 @@ static void *run(void *opaque)
     return NULL;
 }
 
-arr_err outreach_sender_start(outreach_sender *s, const outreach_sender_cfg *cfg,
-                              atomic_int *stop, char *why, size_t whylen)
+arr_err outreach_sender_start(outreach_sender *s, const outreach_sender_cfg *cfg, atomic_int *stop,
+                              char *why, size_t whylen)
 {
     memset(s, 0, sizeof(*s));
     s->cfg = cfg;

@@ -57,8 +57,8 @@ typedef struct outreach_sender {
 } outreach_sender;
 
 /* Starts one sender thread. */
-arr_err outreach_sender_start(outreach_sender *s, const outreach_sender_cfg *cfg,
-                              atomic_int *stop, char *why, size_t whylen);
+arr_err outreach_sender_start(outreach_sender *s, const outreach_sender_cfg *cfg, atomic_int *stop,
+                              char *why, size_t whylen);
 /* Waits for the thread to end (after *stop was set). */
 void outreach_sender_join(outreach_sender *s);
 

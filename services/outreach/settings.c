@@ -7,9 +7,9 @@
 
 #define FILES_MAX 32
 
-static const char *const text_fields[] = {"creditor",     "collector",    "collector_address",
-                                          "agent_phone",  "payment_link", "opt_out_link",
-                                          "dispute_link", NULL};
+static const char *const text_fields[] = {
+    "creditor",     "collector",    "collector_address", "agent_phone",
+    "payment_link", "opt_out_link", "dispute_link",      NULL};
 
 struct outreach_settings {
     json_t *doc; /* owns every string the tenants point to */
@@ -124,14 +124,16 @@ static arr_err check_entry(const char *name, json_t *entry, char *why, size_t wh
             snprintf(why, whylen, "outreach settings: tenants.%s.%s: unknown field", name, k);
             return ARR_ECONFIG;
         }
-        if (k[0] != '_' && !json_is_string(v)) {
+        if (k[0] == '_')
+            continue; /* a comment, whatever it holds */
+        if (!json_is_string(v)) {
             snprintf(why, whylen, "outreach settings: tenants.%s.%s: must be a string", name, k);
             return ARR_ECONFIG;
         }
         if (strstr(k, "_link") && strncmp(json_string_value(v), "https://", 8) != 0 &&
             strncmp(json_string_value(v), "http://", 7) != 0) {
-            snprintf(why, whylen, "outreach settings: tenants.%s.%s: must be an http(s) URL",
-                     name, k);
+            snprintf(why, whylen, "outreach settings: tenants.%s.%s: must be an http(s) URL", name,
+                     k);
             return ARR_ECONFIG;
         }
     }
@@ -153,8 +155,8 @@ static arr_err add_tenant(outreach_settings *s, const char *dir, const char *nam
         return ARR_ECONFIG;
     }
     const char *cad = field(entry, defaults, "cadence"), *tpl = field(entry, defaults, "templates");
-    const char **dst[] = {&t->creditor,     &t->collector,    &t->collector_address,
-                          &t->agent_phone,  &t->payment_link, &t->opt_out_link,
+    const char **dst[] = {&t->creditor,    &t->collector,    &t->collector_address,
+                          &t->agent_phone, &t->payment_link, &t->opt_out_link,
                           &t->dispute_link};
     for (int i = 0; text_fields[i]; i++) {
         *dst[i] = field(entry, defaults, text_fields[i]);
@@ -170,23 +172,34 @@ static arr_err add_tenant(outreach_settings *s, const char *dir, const char *nam
         return ARR_ECONFIG;
     }
     char path[2048];
+    const char *what = "templates";
     snprintf(path, sizeof(path), "%s/%s", dir, tpl);
     arr_err e = load_templates(s, path, &t->templates, why, whylen);
     if (!e) {
+        what = "cadence";
         snprintf(path, sizeof(path), "%s/%s", dir, cad);
         e = load_cadence(s, path, t->templates, &t->cadence, why, whylen);
     }
-    if (!e)
+    if (!e) {
         s->ntenants++;
+    } else if (whylen) {
+        /* the file's own error, under the tenant and field that named the file */
+        char inner[1024];
+        snprintf(inner, sizeof(inner), "%s", why);
+        snprintf(why, whylen, "outreach settings: tenants.%s.%s: %s", name, what, inner);
+    }
     return e;
 }
 
-arr_err outreach_settings_load(const char *path, outreach_settings **out, char *why,
-                               size_t whylen)
+arr_err outreach_settings_load(const char *path, outreach_settings **out, char *why, size_t whylen)
 {
     json_error_t jerr;
     json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
+        if (json_error_code(&jerr) == json_error_cannot_open_file) {
+            snprintf(why, whylen, "outreach settings %s: %s", path, jerr.text);
+            return ARR_EIO;
+        }
         snprintf(why, whylen, "outreach settings %s: line %d: %s", path, jerr.line, jerr.text);
         return ARR_ECONFIG;
     }
@@ -218,6 +231,16 @@ arr_err outreach_settings_load(const char *path, outreach_settings **out, char *
     }
     const char *name;
     json_t *entry;
+    if (!e) {
+        json_object_foreach(doc, name, entry)
+        {
+            if (name[0] != '_' && strcmp(name, "format") != 0 && strcmp(name, "tenants") != 0) {
+                snprintf(why, whylen, "outreach settings %s: %s: unknown field", path, name);
+                e = ARR_ECONFIG;
+                break;
+            }
+        }
+    }
     if (!e) {
         json_object_foreach(tenants, name, entry)
         {

@@ -24,9 +24,9 @@
 #define OUTREACH_SETTINGS_TENANTS_MAX 64
 
 typedef struct outreach_tenant {
-    char tenant[65]; /* "*" for the defaults */
-    const outreach_cadence_policy *cadence;  /* owned by the settings */
-    const outreach_template_set *templates;  /* owned by the settings */
+    char tenant[65];                        /* "*" for the defaults */
+    const outreach_cadence_policy *cadence; /* owned by the settings */
+    const outreach_template_set *templates; /* owned by the settings */
     const char *creditor, *collector, *collector_address, *agent_phone;
     const char *payment_link, *opt_out_link, *dispute_link; /* patterns */
 } outreach_tenant;
@@ -35,8 +35,7 @@ typedef struct outreach_settings outreach_settings;
 
 /* ARR_EIO (unreadable), ARR_ECONFIG (invalid: why names the tenant and field, or the policy
  * or template file's own error), ARR_ENOMEM. */
-arr_err outreach_settings_load(const char *path, outreach_settings **out, char *why,
-                               size_t whylen);
+arr_err outreach_settings_load(const char *path, outreach_settings **out, char *why, size_t whylen);
 void outreach_settings_free(outreach_settings *s);
 
 /* The tenant's settings, or the defaults ("*"). Never NULL for loaded settings. */

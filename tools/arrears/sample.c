@@ -64,7 +64,7 @@ static json_t *account_payload(const char *account, uint64_t r)
                      services[(r >> 4) % 5], "debtor_ref", debtor);
 }
 
-static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
+static int sample_accounts(cli_ctx *c, arr_kafka_producer *p, int argc, char **argv)
 {
     const char *tenant = cli_arg(argc, argv, "--tenant", NULL);
     long count = strtol(cli_arg(argc, argv, "--count", "10"), NULL, 10);
@@ -75,6 +75,7 @@ static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
                         "counts non-negative\n");
         return 2;
     }
+    char topic[256];
     arr_err e = ARR_OK;
     for (long i = 0; !e && i < count; i++) {
         char account[32], id_name[96];
@@ -85,7 +86,8 @@ static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
                          SAMPLE_EPOCH_MS + i * 1000, SAMPLE_SERVICE);
         env.payload = account_payload(account, mix((uint64_t)seed * 1000003u + (uint64_t)i));
         if (!e)
-            e = send_envelope(p, "arrears.ingest.submissions", &env);
+            e = send_envelope(p, cli_topic(c, "arrears.ingest.submissions", topic, sizeof(topic)),
+                              &env);
         arr_envelope_clear(&env);
     }
     for (long i = 0; !e && i < bad; i++) {
@@ -101,7 +103,7 @@ static int sample_accounts(arr_kafka_producer *p, int argc, char **argv)
     return e ? 1 : 0;
 }
 
-static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
+static int sample_payment(cli_ctx *c, arr_kafka_producer *p, int argc, char **argv)
 {
     const char *tenant = cli_arg(argc, argv, "--tenant", NULL);
     const char *account = cli_arg(argc, argv, "--account", NULL);
@@ -125,8 +127,9 @@ static int sample_payment(arr_kafka_producer *p, int argc, char **argv)
     env.payload = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "payment_id", pid, "source", "sample",
                             "amount_cents", (json_int_t)cents, "currency", currency, "received_at",
                             at, "reference", account);
-    if (!e)
-        e = send_envelope(p, "arrears.payments.inbound", &env);
+    char topic[256];
+    if (!e) /* in the namespace of ARR_TOPIC_PREFIX, like every other command */
+        e = send_envelope(p, cli_topic(c, "arrears.payments.inbound", topic, sizeof(topic)), &env);
     arr_envelope_clear(&env);
     if (!e)
         printf("sample: payment %s of %lld cents queued for %s/%s\n", pid, cents, tenant, account);
@@ -151,8 +154,8 @@ int cli_sample(cli_ctx *c, int argc, char **argv)
         fprintf(stderr, "arrears sample: %s\n", why);
         return 1;
     }
-    int rc =
-        accounts ? sample_accounts(p, argc - 1, argv + 1) : sample_payment(p, argc - 1, argv + 1);
+    int rc = accounts ? sample_accounts(c, p, argc - 1, argv + 1)
+                      : sample_payment(c, p, argc - 1, argv + 1);
     if (!rc && arr_kafka_producer_flush(p, 30000, why, sizeof(why)) != ARR_OK) {
         fprintf(stderr, "arrears sample: %s\n", why);
         rc = 1;
