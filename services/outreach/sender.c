@@ -181,6 +181,9 @@ static void take_token(worker *w, outreach_compliance_channel ch)
         }
         if (wait == 0)
             return;
+        if (wait > 10000)
+            arr_log_warn(w->cfg->log, "rate limit: a long wait for a token", "channel",
+                         outreach_cadence_channel_name(ch), NULL);
         sleep_ms(wait < 1000 ? wait : 1000);
     }
 }
@@ -603,9 +606,12 @@ static int cycle(worker *w)
             /* left to its lease: claimed again once it ends */
             arr_log_warn(w->cfg->log, "step not settled: retried after its lease", "step_id",
                          items[i].step_id, "reason", why, NULL);
-            if (arr_pg_ping(w->pg, why, sizeof(why)) != ARR_OK)
+            /* one step's trouble must not hold the others up: go on, unless the connection
+               itself is gone */
+            if (arr_pg_ping(w->pg, why, sizeof(why)) != ARR_OK) {
                 arr_pg_reconnect(w->pg, why, sizeof(why)); /* statements come back with it */
-            break;
+                break;
+            }
         }
     }
     return (int)n;

@@ -50,6 +50,7 @@ typedef struct scored_entry {
 } scored_entry;
 
 struct scoring_batch {
+    char ns[64]; /* the topic namespace: a day re-scores only the accounts that came through it */
     item *items;
     int n_items, cap_items;
     account *accts;
@@ -95,15 +96,17 @@ static const struct {
      2},
     {"sc_load_partition",
      "SELECT tenant, account_id, state FROM scoring.accounts"
-     " WHERE kafka_partition = $1 AND status = 'open' AND (tenant, account_id) > ($2, $3)"
+     " WHERE namespace = $4 AND kafka_partition = $1 AND status = 'open'"
+     " AND (tenant, account_id) > ($2, $3)"
      " ORDER BY tenant, account_id LIMIT " RESCORE_CHUNK_SQL " FOR UPDATE",
-     3},
+     4},
     {"sc_save",
-     "INSERT INTO scoring.accounts (tenant, account_id, kafka_partition, status, state)"
-     " SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])"
+     "INSERT INTO scoring.accounts (tenant, account_id, kafka_partition, status, state, namespace)"
+     " SELECT k.*, $6 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) k"
      " ON CONFLICT (tenant, account_id) DO UPDATE SET kafka_partition = EXCLUDED.kafka_partition,"
-     " status = EXCLUDED.status, state = EXCLUDED.state, updated_at = now()",
-     5},
+     " status = EXCLUDED.status, state = EXCLUDED.state, namespace = EXCLUDED.namespace,"
+     " updated_at = now()",
+     6},
     {"sc_outputs_replay",
      "SELECT kind, key, message FROM scoring.outputs WHERE event_id = ANY($1::uuid[])", 1},
     /* A score is paid by the first payment after it (not by the one that caused it). */
@@ -157,6 +160,11 @@ void scoring_batch_reset(scoring_batch *b)
     arr_buf_reset(&b->msgs);
     b->n_msgs = 0;
     b->n_scored = 0;
+}
+
+void scoring_batch_set_namespace(scoring_batch *b, const char *ns)
+{
+    snprintf(b->ns, sizeof(b->ns), "%s", ns ? ns : "");
 }
 
 void scoring_batch_free(scoring_batch *b)
@@ -463,9 +471,9 @@ static arr_err load(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
         item *day = &b->items[i];
         char part[16];
         snprintf(part, sizeof(part), "%d", (int)day->day_partition);
-        const char *pp[] = {part, day->after_tenant, day->after_account};
+        const char *pp[] = {part, day->after_tenant, day->after_account, b->ns};
         res = NULL;
-        e = arr_pg_run(pg, "sc_load_partition", 3, pp, &res, why, whylen);
+        e = arr_pg_run(pg, "sc_load_partition", 4, pp, &res, why, whylen);
         int rows = e ? 0 : PQntuples(res);
         if (!e && rows && !(day->chunk = malloc((size_t)rows * sizeof(int))))
             e = ARR_ENOMEM;
@@ -710,9 +718,9 @@ static arr_err save(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
     }
     for (int k = 0; !e && k < 5; k++)
         e = arr_pg_array_close(arr[k]);
-    const char *params[] = {b->a1.data, b->a2.data, b->a3.data, b->a4.data, b->a5.data};
+    const char *params[] = {b->a1.data, b->a2.data, b->a3.data, b->a4.data, b->a5.data, b->ns};
     if (!e && n)
-        e = arr_pg_run(pg, "sc_save", 5, params, NULL, why, whylen);
+        e = arr_pg_run(pg, "sc_save", 6, params, NULL, why, whylen);
     return e;
 }
 

@@ -38,6 +38,10 @@ typedef struct scoring_scored {
 
 arr_err scoring_batch_new(scoring_batch **out);
 void scoring_batch_free(scoring_batch *b);
+/* The topic namespace (ARR_TOPIC_PREFIX; "" in production) the accounts are recorded under: a
+ * clock day re-scores only the accounts of its own namespace, so deployments (tests,
+ * benchmarks) sharing a database do not re-score one another's. Copied; 63 bytes at most. */
+void scoring_batch_set_namespace(scoring_batch *b, const char *ns);
 /* Prepares the statements on pg (once per connection). */
 arr_err scoring_batch_prepare(arr_pg *pg, char *why, size_t whylen);
 /* Empties the batch for the next one. */

@@ -238,6 +238,8 @@ int main(int argc, char **argv)
         arr_svc_failed(&svc, e, "cannot load the model or the strategy table", why);
     if (!e)
         e = scoring_batch_new(&ctx.batch);
+    if (!e)
+        scoring_batch_set_namespace(ctx.batch, svc.topic_prefix);
     if (!e && (e = scoring_batch_prepare(svc.pg, why, sizeof(why))) != ARR_OK)
         arr_svc_failed(&svc, e, "cannot prepare statements", why);
     if (!e)

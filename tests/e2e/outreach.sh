@@ -12,6 +12,8 @@
 #   - every contact went out between 08:00 and 21:00 in each of the consumer's zones (all US
 #     zones when unknown), after the validation notice in third-party mode, with the opt-out
 #     line, in the consumer's language;
+#   - the schedule, deleted from Redis mid-campaign, is rebuilt from PostgreSQL
+#     (arrears cache rebuild) and the campaign ends as if nothing happened;
 #   - the STOP suppressed the account's next text at once, one confirmation went out, no text
 #     after it; the payment suppressed the paid account's next step (status.paid) and nothing
 #     reached it afterwards.
@@ -92,7 +94,7 @@ day_done() {
           and due_at < '$1'::date + 1") == 0 ]]
 }
 first_day=$(date -u +%F)
-stop_at_day=6 pay_at_day=8 kill_at_day=2
+stop_at_day=6 pay_at_day=8 kill_at_day=2 flush_at_day=10
 stop_acct= stop_number= pay_acct= stop_ms=
 for ((d = 0; d < days; d++)); do
   day=$(date -u -d "$first_day + $d day" +%F)
@@ -105,6 +107,14 @@ for ((d = 0; d < days; d++)); do
     start_service outreach $((base + 4)) o2-$stamp
     o2_pid=$E2E_LAST_PID
     check "the killed replica (SIGKILL on day $d) is ready again" wait_for 60 ready $((base + 4))
+  fi
+  if ((d == flush_at_day)); then
+    # Redis is a cache: the schedule is lost, then rebuilt from PostgreSQL, mid-campaign.
+    redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" --scan --pattern "arr:sched:$ns*" |
+      xargs -r redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" del >/dev/null
+    "$cli" cache rebuild --tenant "$tenant" >"$E2E_TMP/rebuild.out" 2>&1
+    check "the schedule is rebuilt from PostgreSQL after its keys were deleted" \
+      grep -Eq ' [1-9][0-9]* scheduled step' "$E2E_TMP/rebuild.out"
   fi
   if ! wait_for 120 day_done "$day"; then
     fail "day $day: due steps are still open"

@@ -1,6 +1,9 @@
 /* arrears cache rebuild: Redis is a cache; this rebuilds it from PostgreSQL, the truth:
  * scoring's part (each account's encoded feature state and status, and its latest score,
- * strategy, segment and arm) and reconciliation's (balance and ledger status). Streamed with a
+ * strategy, segment and arm), reconciliation's (balance and ledger status) and outreach's (the
+ * schedule: each account's earliest open step, and its next step in the account's entry).
+ * The services may keep running: a step a sender holds is not taken back (outreach_schedule_
+ * ensure), and rate-limit buckets are left alone (they refill by themselves). Streamed with a
  * cursor and pipelined, so it runs in constant memory whatever the number of accounts. No personal
  * data: none is in those tables. */
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include "arrears/redis.h"
 #include "cli.h"
 #include "model.h"
+#include "schedule.h"
 
 #define CHUNK "10000"
 
@@ -17,8 +21,9 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: arrears cache rebuild [--tenant T]\n"
                 "           the cached view of every account (or one tenant's), from\n"
-                "           scoring.accounts, the latest score in scoring.scores and\n"
-                "           reconciliation.ledger\n");
+                "           scoring.accounts, the latest score in scoring.scores,\n"
+                "           reconciliation.ledger and the open steps of outreach.steps (the\n"
+                "           schedule of the namespace ARR_TOPIC_PREFIX)\n");
 }
 
 static arr_err write_chunk(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen)
@@ -55,6 +60,39 @@ static arr_err write_ledger_chunk(arr_redis *r, PGresult *res, long *n, char *wh
         const char *argv[] = {"HSET",          key,
                               "balance_cents", PQgetvalue(res, i, 2),
                               "ledger_status", PQgetvalue(res, i, 3)};
+        arr_err e = arr_redis_append(r, 6, argv, NULL);
+        if (e)
+            return e;
+    }
+    *n += PQntuples(res);
+    return arr_redis_flush(r, why, whylen);
+}
+
+/* The namespace of the outreach schedule: the services' topic prefix, "live" without one. */
+static const char *schedule_ns(void)
+{
+    const char *p = getenv("ARR_TOPIC_PREFIX");
+    return p && *p ? p : "live";
+}
+
+static arr_err write_schedule_chunk(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        arr_err e = outreach_schedule_ensure(
+            r, schedule_ns(), PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+            strtoll(PQgetvalue(res, i, 3), NULL, 10), NULL, why, whylen);
+        if (e)
+            return e;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        char key[400];
+        snprintf(key, sizeof(key), "arr:acct:%s/%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        const char *argv[] = {"HSET",
+                              key,
+                              "next_step_at",
+                              PQgetvalue(res, i, 4),
+                              "next_step_channel",
+                              PQgetvalue(res, i, 5)};
         arr_err e = arr_redis_append(r, 6, argv, NULL);
         if (e)
             return e;
@@ -126,13 +164,23 @@ int cli_cache(cli_ctx *c, int argc, char **argv)
                    "DECLARE acct NO SCROLL CURSOR FOR SELECT tenant, account_id, balance_cents,"
                    " status FROM reconciliation.ledger WHERE $1::text IS NULL OR tenant = $1",
                    tenant, write_ledger_chunk, &m, why, sizeof(why));
+    long o = 0;
+    if (!e)
+        e = stream(pg, r,
+                   "DECLARE acct NO SCROLL CURSOR FOR SELECT DISTINCT ON (tenant, account_id)"
+                   " tenant, account_id, step_id, (extract(epoch from due_at) * 1000)::bigint,"
+                   " to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+                   " channel FROM outreach.steps WHERE status IN ('planned', 'sending')"
+                   " AND ($1::text IS NULL OR tenant = $1) ORDER BY tenant, account_id, due_at",
+                   tenant, write_schedule_chunk, &o, why, sizeof(why));
     arr_redis_free(r);
     arr_pg_free(pg);
     if (e) {
         fprintf(stderr, "arrears cache rebuild: %s\n", why);
         return 1;
     }
-    printf("cache: %ld account(s) of scoring and %ld of reconciliation rebuilt from PostgreSQL\n",
-           n, m);
+    printf("cache: %ld account(s) of scoring, %ld of reconciliation and %ld scheduled step(s) of"
+           " outreach rebuilt from PostgreSQL\n",
+           n, m, o);
     return 0;
 }
