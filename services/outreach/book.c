@@ -15,99 +15,75 @@
 
 static const char *const channel_names[] = {"email", "sms", "voice", "letter"};
 
+/* The account, locked, with its recent steps, opt-outs and bad contact points: one round trip. */
+/* clang-format off */
+static const char LOAD_SQL[] =
+    "SELECT a.regime, a.currency, a.balance_cents, a.original_cents, a.due_date::text,"
+    " a.debtor::text, " MS("a.placed_at") ", a.status, a.status_rule, a.strategy,"
+    " " MS("a.scored_at") ", a.run_no, a.run_policy_version, a.run_scored_strategy,"
+    " a.run_strategy, " MS("a.run_start") ", a.run_over, " MS("a.sms_consent_at") ","
+    " " MS("a.voice_consent_at") ", " MS("a.stop_at") ", " MS("a.dispute_at") ","
+    " " MS("a.original_creditor_at") ", " MS("a.verification_at") ","
+    " " MS("a.validation_at") ", " MS("a.first_contact_at") ", " MS("a.promise_until") ","
+    " a.hold_rule, (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key,"
+    " ''),   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
+    "   coalesce(s.call_outcome, ''), s.attempts, " MS("s.due_at") ","
+    "   coalesce(" MS("s.done_at") ", 0), coalesce(s.provider_message_id, ''),"
+    "   coalesce(s.template_version, ''), coalesce(s.lang, ''), coalesce(s.delivery, ''),"
+    "   coalesce(s.cost_cents, 0), " MS("s.updated_at") "), E'\\n')"
+    "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant         AND s.account_id ="
+    " a.account_id ORDER BY s.due_at DESC, s.step_id         LIMIT 96) s), (SELECT"
+    " string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs   WHERE tenant"
+    " = a.tenant AND account_id = a.account_id LIMIT 16) o), (SELECT string_agg(x.address_id, ',')"
+    " FROM (SELECT address_id FROM   outreach.bad_contacts WHERE tenant = a.tenant AND account_id"
+    " = a.account_id   LIMIT 16) x)"
+    " FROM outreach.accounts a WHERE a.tenant = $1 AND a.account_id = $2 FOR UPDATE OF a";
+/* clang-format on */
+
 arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
 {
     static const struct {
         const char *name, *sql;
         int n;
-    } st[] =
-        {
-            {"ob_insert",
-             "INSERT INTO outreach.accounts (tenant, account_id) VALUES ($1, $2)"
-             " ON CONFLICT DO NOTHING",
-             2},
-            {"ob_load",
-             "SELECT a.regime, a.currency, a.balance_cents, a.original_cents, a.due_date::text,"
-             " a.debtor::text, " MS(
-                 "a.placed_at") ", a.status, a.status_rule, a.strategy,"
-                                " " MS("a.scored_at") ", a.run_no, a.run_policy_version, "
-                                                      "a.run_scored_strategy,"
-                                                      " a.run_strategy, " MS(
-                                                          "a.run_start") ", "
-                                                                         "a.run_"
-                                                                         "over,"
-                                                                         " " MS("a."
-                                                                                "sm"
-                                                                                "s_"
-                                                                                "co"
-                                                                                "ns"
-                                                                                "en"
-                                                                                "t_"
-                                                                                "a"
-                                                                                "t") ","
-                                                                                     " " MS("a."
-                                                                                            "voice_"
-                                                                                            "consen"
-                                                                                            "t_at") ", " MS("a.stop_at") ", " MS(
-                                                                                         "a."
-                                                                                         "dispute_"
-                                                                                         "at") ","
-                                                                                               " " MS("a.original_creditor_at") ", " MS(
-                                                                                                   "a.verification_at") ","
-                                                                                                                        " " MS("a.validation_at") ", " MS("a.first_contact_at") ", " MS("a.promise_until") ","
-                                                                                                                                                                                                           " a.hold_rule,"
-                                                                                                                                                                                                           " (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key, ''),"
-                                                                                                                                                                                                           "   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
-                                                                                                                                                                                                           "   coalesce(s.call_outcome, ''), s.attempts, " MS("s.due_at") ","
-                                                                                                                                                                                                                                                                          "   coalesce(" MS("s.done_at") ", 0), coalesce(s.provider_message_id, ''),"
-                                                                                                                                                                                                                                                                                                         "   coalesce(s.template_version, ''), coalesce(s.lang, ''), coalesce(s.delivery, ''),"
-                                                                                                                                                                                                                                                                                                         "   coalesce(s.cost_cents, 0)), E'\\n')"
-                                                                                                                                                                                                                                                                                                         "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant"
-                                                                                                                                                                                                                                                                                                         "         AND s.account_id = a.account_id ORDER BY s.due_at DESC, s.step_id"
-                                                                                                                                                                                                                                                                                                         "         LIMIT 96) s),"
-                                                                                                                                                                                                                                                                                                         " (SELECT string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs"
-                                                                                                                                                                                                                                                                                                         "   WHERE tenant = a.tenant AND account_id = a.account_id LIMIT 16) o),"
-                                                                                                                                                                                                                                                                                                         " (SELECT string_agg(x.address_id, ',') FROM (SELECT address_id FROM"
-                                                                                                                                                                                                                                                                                                         "   outreach.bad_contacts WHERE tenant = a.tenant AND account_id = a.account_id"
-                                                                                                                                                                                                                                                                                                         "   LIMIT 16) x)"
-                                                                                                                                                                                                                                                                                                         " FROM outreach.accounts a WHERE a.tenant = $1 AND a.account_id = $2 FOR UPDATE OF a",
-             2},
-            {"ob_save",
-             "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
-             " original_cents = $6, due_date = $7::date, debtor = coalesce($8::jsonb, debtor),"
-             " placed_at = $9, status = $10, status_rule = $11, strategy = $12, scored_at = $13,"
-             " run_no = $14, run_policy_version = $15, run_scored_strategy = $16, run_strategy = "
-             "$17,"
-             " run_start = $18, run_over = $19, sms_consent_at = $20, voice_consent_at = $21,"
-             " stop_at = $22, dispute_at = $23, original_creditor_at = $24, verification_at = $25,"
-             " validation_at = $26, first_contact_at = $27, promise_until = $28, hold_rule = $29,"
-             " updated_at = now() WHERE tenant = $1 AND account_id = $2",
-             29},
-            {"ob_step_insert",
-             "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at, status,"
-             " cause_event_id, run_no, step_key, kind, template_id, policy_version, strategy,"
-             " done_at, rule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-             " $14, $15) ON CONFLICT DO NOTHING",
-             15},
-            {"ob_step_update",
-             "UPDATE outreach.steps SET status = $2, due_at = $3, done_at = $4,"
-             " rule_id = coalesce($5, rule_id), attempts = $6, idempotency_key = $7,"
-             " address_id = nullif($8, ''), provider_message_id = nullif($9, ''),"
-             " template_version = nullif($10, ''), lang = nullif($11, ''), delivery = nullif($12, "
-             "''),"
-             " call_outcome = nullif($13, ''), cost_cents = $14,"
-             " stop_latency_ms = coalesce($15, stop_latency_ms), updated_at = now()"
-             " WHERE step_id = $1",
-             15},
-            {"ob_opt_out",
-             "INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel, reason, at)"
-             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-             6},
-            {"ob_bad_contact",
-             "INSERT INTO outreach.bad_contacts (tenant, account_id, address_id, channel,"
-             " error_code, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-             6},
-        };
+    } st[] = {
+        {"ob_insert",
+         "INSERT INTO outreach.accounts (tenant, account_id) VALUES ($1, $2) ON CONFLICT DO"
+         " NOTHING",
+         2},
+        {"ob_load", LOAD_SQL, 2},
+        {"ob_save",
+         "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
+         " original_cents = $6, due_date = $7::date, debtor = coalesce($8::jsonb, debtor),"
+         " placed_at = $9, status = $10, status_rule = $11, strategy = $12, scored_at = $13,"
+         " run_no = $14, run_policy_version = $15, run_scored_strategy = $16, run_strategy = $17,"
+         " run_start = $18, run_over = $19, sms_consent_at = $20, voice_consent_at = $21, stop_at"
+         " = $22, dispute_at = $23, original_creditor_at = $24, verification_at = $25,"
+         " validation_at = $26, first_contact_at = $27, promise_until = $28, hold_rule = $29,"
+         " updated_at = now() WHERE tenant = $1 AND account_id = $2",
+         29},
+        {"ob_step_insert",
+         "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at, status,"
+         " cause_event_id, run_no, step_key, kind, template_id, policy_version, strategy, done_at,"
+         " rule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON"
+         " CONFLICT DO NOTHING",
+         15},
+        {"ob_step_update",
+         "UPDATE outreach.steps SET status = $2, due_at = $3, done_at = $4, rule_id = coalesce($5,"
+         " rule_id), attempts = $6, idempotency_key = $7, address_id = nullif($8, ''),"
+         " provider_message_id = nullif($9, ''), template_version = nullif($10, ''), lang ="
+         " nullif($11, ''), delivery = nullif($12, ''), call_outcome = nullif($13, ''), cost_cents"
+         " = $14, stop_latency_ms = coalesce($15, stop_latency_ms), updated_at = now() WHERE"
+         " step_id = $1",
+         15},
+        {"ob_opt_out",
+         "INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel, reason, at)"
+         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+         6},
+        {"ob_bad_contact",
+         "INSERT INTO outreach.bad_contacts (tenant, account_id, address_id, channel, error_code,"
+         " at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+         6},
+    };
     for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
         arr_err e = arr_pg_prepare(pg, st[i].name, st[i].sql, st[i].n, why, whylen);
         if (e)
@@ -196,9 +172,9 @@ void outreach_account_clear(outreach_account *a)
 
 static arr_err parse_step(char *line, outreach_step *st)
 {
-    char *f[17];
+    char *f[18];
     int n = 0;
-    for (char *p = line; n < 17; n++) {
+    for (char *p = line; n < 18; n++) {
         f[n] = p;
         char *bar = strchr(p, '|');
         if (!bar) {
@@ -208,7 +184,7 @@ static arr_err parse_step(char *line, outreach_step *st)
         *bar = '\0';
         p = bar + 1;
     }
-    if (n != 17)
+    if (n != 18)
         return ARR_EDECODE;
     memset(st, 0, sizeof(*st));
     copy(st->step_id, sizeof(st->step_id), f[0]);
@@ -229,6 +205,7 @@ static arr_err parse_step(char *line, outreach_step *st)
     copy(st->lang, sizeof(st->lang), f[14]);
     copy(st->delivery, sizeof(st->delivery), f[15]);
     st->cost_cents = strtoll(f[16], NULL, 10);
+    st->updated_ms = strtoll(f[17], NULL, 10);
     return ARR_OK;
 }
 

@@ -55,6 +55,7 @@ typedef struct outreach_step {
     char lang[3];
     char delivery[16];
     int64_t cost_cents;
+    int64_t updated_ms; /* the row's last change, on PostgreSQL's clock */
 } outreach_step;
 
 typedef struct outreach_account {

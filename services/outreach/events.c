@@ -17,22 +17,21 @@ arr_err outreach_events_prepare(arr_pg *pg, char *why, size_t whylen)
         int n;
     } st[] = {
         {"oe_index",
-         "INSERT INTO outreach.contact_index (tenant, address_id, account_id)"
-         " SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING",
+         "INSERT INTO outreach.contact_index (tenant, address_id, account_id) SELECT $1,"
+         " unnest($2::text[]), $3 ON CONFLICT DO NOTHING",
          3},
         {"oe_reply",
          "INSERT INTO outreach.replies (tenant, account_id, reply_id, channel, intent, keyword,"
-         " received_at, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-         " ON CONFLICT DO NOTHING",
+         " received_at, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
          8},
         {"oe_clock",
-         "INSERT INTO outreach.campaign_clock (namespace, until_at) VALUES ($1, $2)"
-         " ON CONFLICT (namespace) DO UPDATE SET until_at ="
-         " greatest(outreach.campaign_clock.until_at, excluded.until_at)",
+         "INSERT INTO outreach.campaign_clock (namespace, until_at) VALUES ($1, $2) ON CONFLICT"
+         " (namespace) DO UPDATE SET until_at = greatest(outreach.campaign_clock.until_at,"
+         " excluded.until_at)",
          2},
         {"oe_by_provider",
-         "SELECT account_id, step_id FROM outreach.steps WHERE tenant = $1"
-         " AND provider_message_id = $2 LIMIT 1",
+         "SELECT account_id, step_id FROM outreach.steps WHERE tenant = $1 AND provider_message_id"
+         " = $2 LIMIT 1",
          2},
         {"oe_early_add",
          "INSERT INTO outreach.early_callbacks (tenant, provider_message_id, event_id, payload)"

@@ -474,6 +474,10 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
         e = finish(w, 1, why, whylen);
         return e ? e : ack(w, it);
     }
+    /* 'sending' since less than a lease: its sender is alive and at work (our claim came
+       from a lease that ran out under it). Sent again only once that sender is surely gone. */
+    if (strcmp(st->status, "sending") == 0 && real_now_ms() - st->updated_ms < w->cfg->lease_ms)
+        return finish(w, 0, why, whylen);
     arr_envelope cause;
     synthetic_cause(w->acct, st, &cause);
     outreach_cause c = {.env = &cause, .at_ms = at_ms};
@@ -550,8 +554,8 @@ static arr_err prepare(worker *w, char *why, size_t whylen)
         e = arr_outbox_prepare(w->pg, "outreach", why, whylen);
     if (!e)
         e = arr_pg_prepare(w->pg, "os_campaign",
-                           "SELECT (extract(epoch from until_at) * 1000)::bigint"
-                           " FROM outreach.campaign_clock WHERE namespace = $1",
+                           "SELECT (extract(epoch from until_at) * 1000)::bigint FROM"
+                           " outreach.campaign_clock WHERE namespace = $1",
                            1, why, whylen);
     return e;
 }
@@ -599,7 +603,10 @@ static int cycle(worker *w)
         log_err(w, "schedule claim failed", why);
         return 0;
     }
-    for (size_t i = 0; i < n && !atomic_load(w->s->stop); i++) {
+    /* Claims are worked on only while their lease surely runs: what is left goes back when
+       it ends, untouched, rather than be worked on by two senders. */
+    int64_t deadline = real + w->cfg->lease_ms * 3 / 4;
+    for (size_t i = 0; i < n && !atomic_load(w->s->stop) && real_now_ms() < deadline; i++) {
         int64_t at = w->cfg->campaign ? items[i].due_ms : real_now_ms();
         e = process(w, &items[i], at, why, sizeof(why));
         if (e) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Outreach end to end, in a namespace of its own, on the campaign clock: a generated portfolio
-# is placed and scored, and ~45 simulated days of cadences go out to a real SMTP receiver and a
+# is placed and scored, and 40 simulated days of cadences go out to a real SMTP receiver and a
 # Twilio-shaped SMS and voice provider (tests/e2e/outreach_sinks.py, which also calls the
 # status webhooks back). Two outreach replicas share the work; one is killed with SIGKILL in a
 # busy day and started again. A consumer texts STOP; another account is paid in full. Then:
@@ -34,8 +34,8 @@ cleanup() {
 }
 trap 'finish; rc=$?; cleanup; exit $rc' EXIT
 q() { psql_q "$1"; }
-n=${ARR_E2E_OUTREACH_ACCOUNTS:-1500}
-days=${ARR_E2E_OUTREACH_DAYS:-45}
+n=${ARR_E2E_OUTREACH_ACCOUNTS:-1000}
+days=${ARR_E2E_OUTREACH_DAYS:-40}
 tenant="out$stamp"
 secret="cb-$stamp-0123456789abcdef"
 sid=AC$stamp token="tok-$stamp-0123456789"
