@@ -391,9 +391,9 @@ static json_t *step_payload(const outreach_step *st)
                      "run_no", st->run_no, "kind", outreach_cadence_kind_name(st->kind));
 }
 
-static arr_err emit_step(outreach_book *b, const outreach_cause *c, const outreach_step *st,
-                         const char *type, json_t *extra, const char *suffix, char *why,
-                         size_t whylen)
+arr_err outreach_book_emit_step(outreach_book *b, const outreach_cause *c, const outreach_step *st,
+                                const char *type, json_t *extra, const char *suffix, char *why,
+                                size_t whylen)
 {
     json_t *payload = step_payload(st);
     if (!payload) {
@@ -439,6 +439,23 @@ arr_err outreach_book_step_update(outreach_book *b, const outreach_account *a,
     return arr_pg_run(b->pg, "ob_step_update", 15, p, NULL, why, whylen);
 }
 
+/* A new step of the account's current run (not yet in the table). */
+static outreach_step new_step(const outreach_account *a, const char *key,
+                              outreach_compliance_channel ch, outreach_compliance_kind kind,
+                              const char *template_id, const char *status, int64_t due_ms)
+{
+    outreach_step st;
+    memset(&st, 0, sizeof(st));
+    st.run_no = a->run_no;
+    copy(st.step_key, sizeof(st.step_key), key);
+    st.channel = ch;
+    st.kind = kind;
+    copy(st.template_id, sizeof(st.template_id), template_id);
+    copy(st.status, sizeof(st.status), status);
+    st.due_ms = due_ms;
+    return st;
+}
+
 static arr_err insert_step(outreach_book *b, outreach_account *a, const outreach_cause *c,
                            outreach_step *st, const char *policy_version, const char *strategy,
                            const char *rule_id, char *why, size_t whylen)
@@ -481,15 +498,7 @@ arr_err outreach_book_add_event_step(outreach_book *b, outreach_account *a, cons
                                      const char *template_id, int64_t due_ms,
                                      const outreach_cause *c, char *why, size_t whylen)
 {
-    outreach_step st;
-    memset(&st, 0, sizeof(st));
-    st.run_no = a->run_no;
-    copy(st.step_key, sizeof(st.step_key), step_key);
-    st.channel = ch;
-    st.kind = kind;
-    copy(st.template_id, sizeof(st.template_id), template_id);
-    copy(st.status, sizeof(st.status), "planned");
-    st.due_ms = due_ms;
+    outreach_step st = new_step(a, step_key, ch, kind, template_id, "planned", due_ms);
     arr_err e = insert_step(b, a, c, &st, NULL, NULL, NULL, why, whylen);
     if (e)
         return e;
@@ -498,7 +507,7 @@ arr_err outreach_book_add_event_step(outreach_book *b, outreach_account *a, cons
     char due[ARR_TIME_STRLEN];
     arr_time_format(due_ms, due, sizeof(due));
     json_object_set_new(extra, "due_at", json_string(due));
-    return emit_step(b, c, &st, "outreach.planned", extra, NULL, why, whylen);
+    return outreach_book_emit_step(b, c, &st, "outreach.planned", extra, NULL, why, whylen);
 }
 
 arr_err outreach_book_opt_out(outreach_book *b, outreach_account *a, const char *address_id,
@@ -696,7 +705,7 @@ static arr_err stop_steps(outreach_book *b, outreach_account *a, const outreach_
         if (latency >= 0)
             json_object_set_new(extra, "stop_latency_ms", json_integer(latency));
         if (!e)
-            e = emit_step(b, c, st, "outreach.suppressed", extra, NULL, why, whylen);
+            e = outreach_book_emit_step(b, c, st, "outreach.suppressed", extra, NULL, why, whylen);
         else
             json_decref(extra);
         if (e)
@@ -747,23 +756,17 @@ static arr_err record_skips(outreach_book *b, outreach_account *a, const outreac
 {
     for (size_t i = 0; i < out->nskipped; i++) {
         const outreach_cadence_skip *sk = &out->skipped[i];
-        outreach_step st;
-        memset(&st, 0, sizeof(st));
-        st.run_no = a->run_no;
-        copy(st.step_key, sizeof(st.step_key), sk->step_id);
-        st.channel = sk->channel;
-        st.kind = sk->kind;
-        copy(st.template_id, sizeof(st.template_id), sk->template_id);
-        copy(st.status, sizeof(st.status), "skipped");
-        st.due_ms = sk->due_ms;
+        outreach_step st =
+            new_step(a, sk->step_id, sk->channel, sk->kind, sk->template_id, "skipped", sk->due_ms);
         st.done_ms = sk->due_ms;
         arr_err e =
             insert_step(b, a, c, &st, out->policy_version, out->strategy, sk->rule_id, why, whylen);
         if (!e)
-            e = emit_step(b, c, &st, "outreach.suppressed",
-                          json_pack("{s:s, s:s}", "rule_id", sk->rule_id, "detail",
-                                    "the step's condition does not hold for this account"),
-                          NULL, why, whylen);
+            e = outreach_book_emit_step(
+                b, c, &st, "outreach.suppressed",
+                json_pack("{s:s, s:s}", "rule_id", sk->rule_id, "detail",
+                          "the step's condition does not hold for this account"),
+                NULL, why, whylen);
         if (e)
             return e;
     }
@@ -773,15 +776,8 @@ static arr_err record_skips(outreach_book *b, outreach_account *a, const outreac
 static arr_err plan_step(outreach_book *b, outreach_account *a, const outreach_cause *c,
                          const outreach_cadence_step_out *out, char *why, size_t whylen)
 {
-    outreach_step st;
-    memset(&st, 0, sizeof(st));
-    st.run_no = a->run_no;
-    copy(st.step_key, sizeof(st.step_key), out->step_id);
-    st.channel = out->channel;
-    st.kind = out->kind;
-    copy(st.template_id, sizeof(st.template_id), out->template_id);
-    copy(st.status, sizeof(st.status), "planned");
-    st.due_ms = out->due_ms;
+    outreach_step st = new_step(a, out->step_id, out->channel, out->kind, out->template_id,
+                                "planned", out->due_ms);
     arr_err e = insert_step(b, a, c, &st, out->policy_version, out->strategy, NULL, why, whylen);
     if (e)
         return e;
@@ -790,7 +786,7 @@ static arr_err plan_step(outreach_book *b, outreach_account *a, const outreach_c
     json_t *extra = json_pack("{s:s, s:s, s:s, s:s, s:s}", "cadence_id", out->cadence, "due_at",
                               due, "template_id", out->template_id, "policy_version",
                               out->policy_version, "strategy", out->strategy);
-    return emit_step(b, c, &st, "outreach.planned", extra, NULL, why, whylen);
+    return outreach_book_emit_step(b, c, &st, "outreach.planned", extra, NULL, why, whylen);
 }
 
 /* Ends the account's outreach for this run (no step left, no escalation). */

@@ -165,6 +165,12 @@ arr_err outreach_book_emit(outreach_book *b, const outreach_cause *c, const char
                            const char *event_type, const char *derived_name, json_t *payload,
                            int64_t event_time_ms, char *why, size_t whylen);
 
+/* Queues an outreach event about step st: its ids (step_id, channel, step_key, run_no, kind)
+ * and the fields of extra (stolen; may be NULL), named type/<step id><suffix>. */
+arr_err outreach_book_emit_step(outreach_book *b, const outreach_cause *c, const outreach_step *st,
+                                const char *type, json_t *extra, const char *suffix, char *why,
+                                size_t whylen);
+
 /* Step lookup in a loaded account; NULL when absent. */
 outreach_step *outreach_account_step(outreach_account *a, const char *step_id);
 

@@ -446,16 +446,7 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
     }
     char suffix[48];
     snprintf(suffix, sizeof(suffix), "/%s", outcome);
-    json_t *payload_out = json_pack("{s:s, s:s, s:s, s:i, s:s}", "step_id", st->step_id, "channel",
-                                    outreach_cadence_channel_name(st->channel), "step_key",
-                                    st->step_key[0] ? st->step_key : "-", "run_no", st->run_no,
-                                    "kind", outreach_cadence_kind_name(st->kind));
-    json_object_update(payload_out, extra);
-    json_decref(extra);
-    char name[160];
-    snprintf(name, sizeof(name), "%s/%s%s", type, st->step_id, suffix);
-    return outreach_book_emit(b, c, b->topic_events, type, name, payload_out, c->at_ms, why,
-                              whylen);
+    return outreach_book_emit_step(b, c, st, type, extra, suffix, why, whylen);
 }
 
 static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)

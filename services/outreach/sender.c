@@ -245,21 +245,6 @@ static arr_err ack(worker *w, const outreach_schedule_item *it)
     return ARR_OK;
 }
 
-static arr_err emit(worker *w, const outreach_cause *c, const outreach_step *st, const char *type,
-                    json_t *extra, const char *suffix, char *why, size_t whylen)
-{
-    json_t *p = json_pack("{s:s, s:s, s:s, s:i, s:s}", "step_id", st->step_id, "channel",
-                          outreach_cadence_channel_name(st->channel), "step_key",
-                          st->step_key[0] ? st->step_key : "-", "run_no", st->run_no, "kind",
-                          outreach_cadence_kind_name(st->kind));
-    json_object_update(p, extra);
-    json_decref(extra);
-    char name[160];
-    snprintf(name, sizeof(name), "%s/%s%s", type, st->step_id, suffix ? suffix : "");
-    return outreach_book_emit(&w->book, c, w->cfg->topic_events, type, name, p, c->at_ms, why,
-                              whylen);
-}
-
 /* Decides a planned step. *go 1: recorded 'sending', send it after the commit. */
 static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
                               const outreach_cause *c, const outreach_schedule_item *it, int *go,
@@ -278,9 +263,9 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
         snprintf(suffix, sizeof(suffix), "/%" PRId64, d.until_ms);
         e = outreach_book_step_update(&w->book, a, st, NULL, -1, why, whylen);
         if (!e)
-            e = emit(w, c, st, "outreach.deferred",
-                     json_pack("{s:s, s:s}", "rule_id", d.rule_id, "until", t), suffix, why,
-                     whylen);
+            e = outreach_book_emit_step(&w->book, c, st, "outreach.deferred",
+                                        json_pack("{s:s, s:s}", "rule_id", d.rule_id, "until", t),
+                                        suffix, why, whylen);
         if (!e) /* takes the member back from our claim, due later */
             e = outreach_schedule_put(w->redis, w->cfg->ns, a->tenant, a->account, st->step_id,
                                       d.until_ms, why, whylen);
@@ -295,8 +280,8 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
         arr_time_format(c->at_ms, t, sizeof(t));
         e = outreach_book_step_update(&w->book, a, st, d.rule_id, -1, why, whylen);
         if (!e)
-            e = emit(
-                w, c, st, "outreach.suppressed",
+            e = outreach_book_emit_step(
+                &w->book, c, st, "outreach.suppressed",
                 json_pack("{s:s, s:s, s:s}", "rule_id", d.rule_id, "detail", d.reason, "at", t),
                 NULL, why, whylen);
         if (!e)
@@ -340,15 +325,16 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
             a->first_contact_ms = c->at_ms;
         e = outreach_book_step_update(&w->book, a, st, NULL, -1, why, whylen);
         if (!e)
-            e = emit(w, c, st, "outreach.sent",
-                     json_pack("{s:s, s:s, s:I, s:s, s:s, s:s?, s:s, s:s, s:i}", "provider",
-                               st->channel == OUTREACH_COMPLIANCE_EMAIL ? "smtp" : "http",
-                               "provider_message_id", res->provider_id, "cost_cents",
-                               (json_int_t)cost, "currency", "USD", "at", at, "template_id",
-                               st->template_id[0] ? st->template_id : NULL, "template_version",
-                               st->template_version[0] ? st->template_version : "-", "lang",
-                               st->lang[0] ? st->lang : "en", "attempts", st->attempts),
-                     NULL, why, whylen);
+            e = outreach_book_emit_step(
+                &w->book, c, st, "outreach.sent",
+                json_pack("{s:s, s:s, s:I, s:s, s:s, s:s?, s:s, s:s, s:i}", "provider",
+                          st->channel == OUTREACH_COMPLIANCE_EMAIL ? "smtp" : "http",
+                          "provider_message_id", res->provider_id, "cost_cents", (json_int_t)cost,
+                          "currency", "USD", "at", at, "template_id",
+                          st->template_id[0] ? st->template_id : NULL, "template_version",
+                          st->template_version[0] ? st->template_version : "-", "lang",
+                          st->lang[0] ? st->lang : "en", "attempts", st->attempts),
+                NULL, why, whylen);
         if (!e)
             e = outreach_events_early(&w->book, a, st, c, why, whylen);
         if (!e)
@@ -366,11 +352,12 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
         snprintf(suffix, sizeof(suffix), "/%d", st->attempts);
         e = outreach_book_step_update(&w->book, a, st, NULL, -1, why, whylen);
         if (!e)
-            e = emit(w, c, st, "outreach.failed",
-                     json_pack("{s:s, s:b, s:s, s:i}", "error_code",
-                               res->code[0] ? res->code : "retriable", "retriable", 1, "detail",
-                               res->detail, "attempts", st->attempts),
-                     suffix, why, whylen);
+            e = outreach_book_emit_step(&w->book, c, st, "outreach.failed",
+                                        json_pack("{s:s, s:b, s:s, s:i}", "error_code",
+                                                  res->code[0] ? res->code : "retriable",
+                                                  "retriable", 1, "detail", res->detail, "attempts",
+                                                  st->attempts),
+                                        suffix, why, whylen);
         if (!e) /* the same step, with the same key, later */
             e = outreach_schedule_put(w->redis, w->cfg->ns, a->tenant, a->account, st->step_id,
                                       st->due_ms, why, whylen);
@@ -401,7 +388,8 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
         char suffix[24];
         snprintf(suffix, sizeof(suffix), "/%d", st->attempts);
         if (!e)
-            e = emit(w, c, st, "outreach.failed", extra, suffix, why, whylen);
+            e = outreach_book_emit_step(&w->book, c, st, "outreach.failed", extra, suffix, why,
+                                        whylen);
         else
             json_decref(extra);
         if (!e)

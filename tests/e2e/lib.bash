@@ -53,6 +53,14 @@ start_service() {
   E2E_PIDS+=($!)
 }
 
+# Deletes every topic of the namespace ARR_TOPIC_PREFIX (a test that made its own).
+delete_namespace_topics() {
+  local t
+  for t in $(kcat -b "$ARR_KAFKA_BROKERS" -L 2>/dev/null | sed -n "s/^ *topic \"\(${ARR_TOPIC_PREFIX//./\\.}[^\"]*\)\".*/\1/p"); do
+    ARR_TOPIC_PREFIX= "$ARR_BIN_DIR/arrears" topics delete "$t" >/dev/null 2>&1
+  done
+}
+
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$1" || true; }
 ready() { [[ $(http_code "http://127.0.0.1:$1/readyz") == 200 ]]; }
 

@@ -27,10 +27,7 @@ py=${ARR_PYTHON:-/usr/bin/python3}
 sinks_pid=
 cleanup() {
   [[ -n $sinks_pid ]] && kill "$sinks_pid" 2>/dev/null
-  local t
-  for t in $(kcat -b "$ARR_KAFKA_BROKERS" -L 2>/dev/null | sed -n "s/^ *topic \"\(${ARR_TOPIC_PREFIX//./\\.}[^\"]*\)\".*/\1/p"); do
-    ARR_TOPIC_PREFIX= "$cli" topics delete "$t" >/dev/null 2>&1
-  done
+  delete_namespace_topics
 }
 trap 'finish; rc=$?; cleanup; exit $rc' EXIT
 q() { psql_q "$1"; }

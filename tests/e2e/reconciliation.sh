@@ -19,13 +19,7 @@ stamp=$(date +%s%N | tail -c 9)
 export ARR_TOPIC_PREFIX="e2r$stamp."
 cli="$ARR_BIN_DIR/arrears"
 "$cli" topics apply >/dev/null
-cleanup() {
-  local t
-  for t in $(kcat -b "$ARR_KAFKA_BROKERS" -L 2>/dev/null | sed -n "s/^ *topic \"\(${ARR_TOPIC_PREFIX//./\\.}[^\"]*\)\".*/\1/p"); do
-    ARR_TOPIC_PREFIX= "$cli" topics delete "$t" >/dev/null 2>&1
-  done
-}
-trap 'finish; rc=$?; cleanup; exit $rc' EXIT
+trap 'finish; rc=$?; delete_namespace_topics; exit $rc' EXIT
 q() { psql_q "$1"; }
 n=${ARR_E2E_RECON_ACCOUNTS:-100000}
 ta="rca$stamp" tb="rcb$stamp"
