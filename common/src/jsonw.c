@@ -1,7 +1,10 @@
 #include "arrears/jsonw.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "arrears/utf8.h"
 
 void arr_jsonw_init(arr_jsonw *w, arr_buf *out)
 {
@@ -85,34 +88,6 @@ void arr_jsonw_array_end(arr_jsonw *w)
     close_level(w, 0);
 }
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8 (overlong
- * forms, surrogates and code points past U+10FFFF included, as jansson refuses them). */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* What each byte needs inside a JSON string: 0 nothing, 1 an escape, 2 a UTF-8 check. */
 static unsigned char byte_class(unsigned char c)
 {
@@ -136,7 +111,10 @@ static void quoted(arr_jsonw *w, const char *text)
             continue;
         }
         if (cls == 2) {
-            size_t n = utf8_len(s);
+            /* Strict UTF-8, as jansson refuses overlong forms, surrogates and code points past
+             * U+10FFFF; the sequence ends at the NUL at the latest. */
+            uint32_t cp;
+            size_t n = arr_utf8_next(s, strnlen((const char *)s, 4), 0, &cp);
             if (n == 0) {
                 w->err = ARR_EINVAL;
                 return;

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arrears/utf8.h"
+
 /* Writes of at most PIPE_BUF (4096 on Linux) bytes to a pipe are atomic, and services log to
  * pipes (containers, journald), so a line never exceeds that. */
 #define LOG_LINE_MAX 4096
@@ -71,38 +73,6 @@ static void put_raw(struct line *ln, const char *s, size_t n)
     ln->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid.
- * Invalid input would make the whole line unparseable JSON, so it is replaced, not copied. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len = 4;
-    uint32_t min = 0x10000;
-    uint32_t cp = s[0] & 0x07;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2;
-        min = 0x80;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3;
-        min = 0x800;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) != 0xF0) {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Escapes the unit starting at s into out (at least 7 bytes); returns the output length and
  * sets *used to the number of input bytes consumed. */
 static size_t escape_unit(const char *s, size_t n, char *out, size_t *used)
@@ -138,7 +108,9 @@ static size_t escape_unit(const char *s, size_t n, char *out, size_t *used)
         out[5] = hex[c & 0xF];
         return 6;
     }
-    size_t len = utf8_seq_len((const unsigned char *)s, n);
+    /* Invalid UTF-8 would make the whole line unparseable JSON, so it is replaced, not copied. */
+    uint32_t cp;
+    size_t len = c < 0x80 ? 1 : arr_utf8_next((const unsigned char *)s, n, 0, &cp);
     if (len == 0) {
         memcpy(out, "\\ufffd", 6);
         return 6;

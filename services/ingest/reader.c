@@ -28,6 +28,7 @@
 
 #include <csv.h>
 
+#include "arrears/utf8.h"
 #include "reader.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -106,41 +107,6 @@ static arr_err set_bad(ingest_issue *bad, const char *field, const char *fmt, ..
     vsnprintf(bad->detail, sizeof(bad->detail), fmt, ap);
     va_end(ap);
     return ARR_EINVAL;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned long cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1Fu, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0Fu, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 /* ---- input ---- */
@@ -352,7 +318,7 @@ static void on_field(void *s, size_t len, void *data)
         return; /* a second row in one record is rejected as a whole */
     if (r->fault == FAULT_NONE && memchr(text, '\0', len)) {
         r->fault = FAULT_NUL, r->fault_col = col;
-    } else if (r->fault == FAULT_NONE && !utf8_valid((const unsigned char *)text, len)) {
+    } else if (r->fault == FAULT_NONE && !arr_utf8_valid(text, len)) {
         r->fault = FAULT_UTF8, r->fault_col = col;
     }
     if (r->vals_len + len + 1 > sizeof(r->vals)) {
@@ -665,7 +631,7 @@ static arr_err json_text(json_t *v, const char *key, const char *field, char *nu
         *n = json_string_length(v);
         if (memchr(*s, '\0', *n))
             return set_bad(bad, field, "key \"%.64s\": a NUL character", key);
-        if (!utf8_valid((const unsigned char *)*s, *n))
+        if (!arr_utf8_valid(*s, *n))
             return set_bad(bad, field, "key \"%.64s\": invalid UTF-8", key);
         return ARR_OK;
     }

@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrears/utf8.h"
 #include "compliance.h"
 
-/* channel.c's DEFAULT_BAD_NUMBER_CODES and DEFAULT_OPTED_OUT_CODES (private there, so copied:
- * keep them in step), plus the delivery-time codes only callbacks carry (see callback.h). */
+/* Twilio's codes (https://www.twilio.com/docs/api/errors), the one default list of both
+ * directions (channel.c's refused sends, the delivery callbacks here). A number that cannot be
+ * used: invalid 'To' (21211), cannot be reached (21214), does not appear valid (21217), invalid
+ * (21401, 21421, 13223), type without SMS (21407), not reachable by SMS (21612), not a mobile
+ * (21614), calling not supported or invalid (13224), and the delivery-time codes (30003,
+ * 30005, 30006: see callback.h). The consumer opted out: the carrier-level STOP (21610). */
 const char *const outreach_callback_bad_number_codes[] = {
     "21211", "21214", "21217", "21401", "21407", "21421", "21612",
     "21614", "13223", "13224", "30003", "30005", "30006", NULL,
@@ -15,56 +20,6 @@ const char *const outreach_callback_bad_number_codes[] = {
 const char *const outreach_callback_opted_out_codes[] = {"21610", NULL};
 
 /* ------------------------------------------------------------------ text helpers */
-
-/* Length of the well-formed UTF-8 sequence at s[i] (1..4) and its code point; 0 when
- * malformed (overlong, surrogate, above U+10FFFF, cut). Same rules as channel.c. */
-static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-    unsigned char c = s[i];
-    uint32_t v;
-    size_t n;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        v = c & 0x1F;
-        n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        v = c & 0x0F;
-        n = 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        v = c & 0x07;
-        n = 3;
-    } else {
-        return 0;
-    }
-    if (len - i - 1 < n)
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        unsigned char cc = s[i + k];
-        if ((cc & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n + 1;
-}
-
-static int utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t n = utf8_seq(u, len, i, &cp);
-        if (!n)
-            return 0;
-        i += n;
-    }
-    return 1;
-}
 
 static int is_digit(unsigned char c)
 {
@@ -229,7 +184,7 @@ arr_err outreach_callback_form_parse(const char *body, size_t len, outreach_call
             }
             val[vl] = '\0';
             o += vl + 1;
-            if (!utf8_valid(val, vl)) {
+            if (!arr_utf8_valid(val, vl)) {
                 e = arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: invalid UTF-8", name);
                 break;
             }
@@ -754,7 +709,7 @@ static char *fold(const char *text)
     d[o++] = ' ';
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = utf8_seq(u, n, i, &cp);
+        size_t len = arr_utf8_next(u, n, i, &cp);
         char c = ' ';
         if (!len) {
             len = 1;

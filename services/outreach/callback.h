@@ -145,9 +145,10 @@ typedef struct outreach_callback_status {
 } outreach_callback_status;
 
 /* The provider error codes (decimal text, NULL-terminated) meaning "this number is bad" and
- * "this consumer opted out with the provider". The same codes channel.c uses when a send is
- * refused (its defaults are private there), plus the ones that only come in delivery
- * callbacks: 30003 unreachable handset, 30005 unknown destination, 30006 landline or
+ * "this consumer opted out with the provider": the one default list, used by channel.c when a
+ * send is refused (outreach_channel_http_cfg's NULL lists) and here for delivery callbacks.
+ * The bad numbers are the codes a send can be refused with and those that only come in
+ * delivery callbacks: 30003 unreachable handset, 30005 unknown destination, 30006 landline or
  * unreachable carrier. 21408 (no permission for the region) is left out on purpose: it is our
  * account's setting, not the consumer's number. 30004 (message blocked) is not an opt-out: a
  * carrier also blocks for its own reasons; it retries like any other failure. */

@@ -12,15 +12,8 @@
 
 #include "arrears/buf.h"
 #include "arrears/hash.h"
-
-/* Twilio's codes (https://www.twilio.com/docs/api/errors) for a number that cannot be used:
- * invalid 'To' (21211), cannot be reached (21214), does not appear valid (21217), invalid
- * (21401, 21421, 13223), type without SMS (21407), not reachable by SMS (21612), not a mobile
- * (21614), calling not supported or invalid (13224). And the carrier-level STOP (21610). */
-static const char *const DEFAULT_BAD_NUMBER_CODES[] = {
-    "21211", "21214", "21217", "21401", "21407", "21421", "21612", "21614", "13223", "13224", NULL,
-};
-static const char *const DEFAULT_OPTED_OUT_CODES[] = {"21610", NULL};
+#include "arrears/utf8.h"
+#include "callback.h" /* the default provider code lists */
 
 #define SMTP_REPLY_MAX 256
 #define RETRY_AFTER_MAX_S 86400
@@ -132,56 +125,6 @@ static void set_code(outreach_channel_result *res, const char *code)
 
 /* ------------------------------------------------------------------ text checks */
 
-/* Length of the valid UTF-8 sequence at s[i] (1..4), 0 when invalid (overlong forms,
- * surrogates and values past U+10FFFF included). *cp gets the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-    unsigned char c = s[i];
-    uint32_t v;
-    size_t n;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        v = c & 0x1F;
-        n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        v = c & 0x0F;
-        n = 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        v = c & 0x07;
-        n = 3;
-    } else {
-        return 0;
-    }
-    if (len - i - 1 < n)
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        unsigned char cc = s[i + k];
-        if ((cc & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n + 1;
-}
-
-static int utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t n = utf8_seq(u, len, i, &cp);
-        if (!n)
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
 /* A header value: valid UTF-8 without any control character (C0, DEL, C1): no CR or LF can
  * start a new header. */
 static int header_text_ok(const char *s)
@@ -190,7 +133,7 @@ static int header_text_ok(const char *s)
     size_t len = strlen(s);
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_seq(u, len, i, &cp);
+        size_t n = arr_utf8_next(u, len, i, &cp);
         if (!n || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
             return 0;
         i += n;
@@ -351,7 +294,7 @@ static arr_err encoded_words(arr_buf *b, const char *s)
         size_t j = i;
         while (j < len) {
             uint32_t cp;
-            size_t n = utf8_seq(u, len, j, &cp);
+            size_t n = arr_utf8_next(u, len, j, &cp);
             if (!n || j + n - i > EW_CHUNK)
                 break;
             j += n;
@@ -551,10 +494,10 @@ static arr_err email_build_msg(const outreach_channel_smtp_cfg *cfg, const outre
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL,
                     "subject missing, too long, or with a control character (CR/LF) or invalid "
                     "UTF-8");
-    if (!m->text || !utf8_valid(m->text, strlen(m->text)))
+    if (!m->text || !arr_utf8_valid(m->text, strlen(m->text)))
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL,
                     "text missing or invalid UTF-8");
-    if (m->html && !utf8_valid(m->html, strlen(m->html)))
+    if (m->html && !arr_utf8_valid(m->html, strlen(m->html)))
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL, "html is invalid UTF-8");
     if (!link_ok(m->opt_out_link))
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL,
@@ -1253,9 +1196,9 @@ static arr_err http_post(const outreach_channel_http_cfg *cfg, const char *resou
     if (!pmsg[0] && r.body.len && !doc)
         copy_clean(pmsg, sizeof pmsg, r.body.data, r.body.len < 160 ? r.body.len : 160, to);
     const char *const *bad =
-        cfg->bad_number_codes ? cfg->bad_number_codes : DEFAULT_BAD_NUMBER_CODES;
+        cfg->bad_number_codes ? cfg->bad_number_codes : outreach_callback_bad_number_codes;
     const char *const *opted =
-        cfg->opted_out_codes ? cfg->opted_out_codes : DEFAULT_OPTED_OUT_CODES;
+        cfg->opted_out_codes ? cfg->opted_out_codes : outreach_callback_opted_out_codes;
     if (status >= 400 && status <= 499 && code_in(pcode, bad)) {
         e = fail(res, OUTREACH_CHANNEL_PERMANENT_CONTACT, ARR_EINVAL, to, "%s: %ld %s: %s",
                  resource, status, pcode, pmsg);
@@ -1300,7 +1243,7 @@ arr_err outreach_channel_sms_send(const outreach_channel_http_cfg *cfg, const ch
     if (e)
         return e;
     size_t bl = body ? strlen(body) : 0;
-    if (bl == 0 || !utf8_valid(body, bl))
+    if (bl == 0 || !arr_utf8_valid(body, bl))
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL,
                     "sms body missing or invalid UTF-8");
     if (bl > OUTREACH_CHANNEL_SMS_BODY_MAX)
@@ -1395,7 +1338,7 @@ arr_err outreach_channel_voice_call_lang(const outreach_channel_http_cfg *cfg, c
         return e;
     const char *s = script_url_or_text;
     size_t sl = s ? strlen(s) : 0;
-    if (sl == 0 || !utf8_valid(s, sl))
+    if (sl == 0 || !arr_utf8_valid(s, sl))
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_EINVAL, NULL,
                     "voice script missing or invalid UTF-8");
     char tag[40];

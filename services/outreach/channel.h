@@ -172,7 +172,8 @@ typedef struct outreach_channel_http_cfg {
     long timeout_ms;           /* whole request; 0: OUTREACH_CHANNEL_TIMEOUT_MS */
     size_t max_response_bytes; /* 0: OUTREACH_CHANNEL_RESPONSE_MAX */
     /* provider error codes (as decimal text) meaning "this number is bad" and "this number
-       opted out"; NULL-terminated arrays; NULL: the Twilio codes (see channel.c) */
+       opted out"; NULL-terminated arrays; NULL: the Twilio codes shared with the delivery
+       callbacks, outreach_callback_bad_number_codes and _opted_out_codes (callback.h) */
     const char *const *bad_number_codes;
     const char *const *opted_out_codes;
     int machine_detection; /* calls: MachineDetection=Enable (voicemail vs human in callbacks) */

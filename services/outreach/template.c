@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include "arrears/money.h"
+#include "arrears/utf8.h"
 
 /* ------------------------------------------------------------------ languages and texts */
 
@@ -197,48 +198,9 @@ arr_err outreach_template_info(const outreach_template_set *set, const char *tem
     return ARR_OK;
 }
 
-/* ------------------------------------------------------------------ UTF-8 */
+/* ------------------------------------------------------------------ characters */
 
-/* Decodes one code point at s[*i]; 0 when the bytes are not valid UTF-8 (overlong forms,
- * surrogates and values past U+10FFFF included). */
-static int utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
-{
-    size_t p = *i;
-    unsigned char c = s[p];
-    uint32_t v;
-    int n;
-    if (c < 0x80) {
-        *cp = c;
-        *i = p + 1;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        v = c & 0x1F;
-        n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        v = c & 0x0F;
-        n = 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        v = c & 0x07;
-        n = 3;
-    } else {
-        return 0;
-    }
-    if (len - p - 1 < (size_t)n)
-        return 0;
-    for (int k = 1; k <= n; k++) {
-        unsigned char cc = s[p + (size_t)k];
-        if ((cc & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    *i = p + 1 + (size_t)n;
-    return 1;
-}
-
+/* C0, DEL and C1 control characters, of code points decoded by arr_utf8_next. */
 static int is_control(uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
@@ -293,10 +255,12 @@ arr_err outreach_template_sms_measure(const char *utf8, size_t len, outreach_tem
     size_t i = 0;
     uint32_t cp;
     while (i < len) {
-        if (!utf8_next(s, len, &i, &cp))
+        size_t n = arr_utf8_next(s, len, i, &cp);
+        if (!n)
             return arr_errbuf_fail(ARR_EINVAL, why, whylen, "sms: invalid UTF-8 at byte %zu", i);
         if (!gsm_septets(cp))
             gsm = 0;
+        i += n;
     }
     /* Second pass: units, then segments packed greedily without splitting an escape pair or a
      * surrogate pair, as concatenated messages are built. */
@@ -304,7 +268,7 @@ arr_err outreach_template_sms_measure(const char *utf8, size_t len, outreach_tem
     size_t units = 0, used = 0;
     int segments = 1;
     for (i = 0; i < len;) {
-        utf8_next(s, len, &i, &cp);
+        i += arr_utf8_next(s, len, i, &cp); /* valid: the first pass checked */
         size_t w = gsm ? (size_t)gsm_septets(cp) : (cp > 0xFFFF ? 2 : 1);
         units += w;
         if (used + w > part) {
@@ -354,9 +318,10 @@ static arr_err check_part(load_ctx *c, const char *where, const char *s, const c
     uint32_t m = 0;
     while (i < len) {
         uint32_t cp;
-        size_t at = i;
-        if (!utf8_next(u, len, &i, &cp))
+        size_t at = i, n = arr_utf8_next(u, len, i, &cp);
+        if (!n)
             return arr_errbuf_fail(ARR_ECONFIG, c->why, c->whylen, "%s: invalid UTF-8", where);
+        i += n;
         if (is_control(cp) && !(cp && cp < 0x80 && strchr(controls, (int)cp)))
             return arr_errbuf_fail(ARR_ECONFIG, c->why, c->whylen,
                                    "%s: control character U+%04X at byte %zu", where, (unsigned)cp,
@@ -749,8 +714,10 @@ static arr_err format_string(const render_ctx *c, const var_def *d, const char *
     while (i < len) {
         size_t at = i;
         uint32_t cp;
-        if (!utf8_next(u, len, &i, &cp))
+        size_t n = arr_utf8_next(u, len, i, &cp);
+        if (!n)
             return value_fail(c, d->name, "is not valid UTF-8");
+        i += n;
         if (!is_control(cp) && arr_buf_append(val, s + at, i - at))
             return ARR_ENOMEM;
     }

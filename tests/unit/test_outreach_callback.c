@@ -340,7 +340,8 @@ Test(status, every_status_and_outcome)
 
 Test(status, default_code_lists)
 {
-    /* channel.c's defaults, then the delivery-time ones; 21408 is deliberately absent */
+    /* the one default list (channel.c's sends use it too): the codes a send is refused with,
+     * then the delivery-time ones; 21408 is deliberately absent */
     static const char *const bad[] = {"21211", "21214", "21217", "21401", "21407", "21421", "21612",
                                       "21614", "13223", "13224", "30003", "30005", "30006"};
     size_t n = 0;

@@ -10,6 +10,7 @@
  * The portfolio is held in memory because accounts are drawn without replacement; its size,
  * its lines and its fields are capped. */
 #include "arrears/hash.h"
+#include "arrears/utf8.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -144,32 +145,6 @@ static size_t utf8_put(uint32_t cp, char *u)
     u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
     u[3] = (char)(0x80 | (cp & 0x3f));
     return 4;
-}
-
-/* Raw bytes are copied as they are: they must already be UTF-8, or the output is not JSON. */
-static int utf8_valid(const unsigned char *s)
-{
-    while (*s) {
-        unsigned c = *s;
-        int k = c < 0x80                 ? 0
-                : c >= 0xc2 && c <= 0xdf ? 1
-                : c >= 0xe0 && c <= 0xef ? 2
-                : c >= 0xf0 && c <= 0xf4 ? 3
-                                         : -1;
-        if (k < 0)
-            return 0;
-        uint32_t cp = k == 0 ? c : c & (0x3fu >> k);
-        for (int i = 1; i <= k; i++) {
-            if ((s[i] & 0xc0) != 0x80) /* also stops at the terminator */
-                return 0;
-            cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        s += k + 1;
-    }
-    return 1;
 }
 
 enum { STR_OK = 0, STR_BAD = -1, STR_LONG = -2, STR_NUL = -3 };
@@ -389,7 +364,9 @@ static int parse_account(const char *line, size_t len, long ln, acct *out, char 
                 if (rc == STR_LONG)
                     return failf(why, whylen, "line %ld field %s: longer than %d bytes", ln,
                                  FIELDS[f], TEXT_CAP);
-                if (rc == STR_NUL || !utf8_valid((const unsigned char *)val[f]))
+                /* raw bytes are copied as they are: they must already be UTF-8, or the
+                 * output is not JSON */
+                if (rc == STR_NUL || !arr_utf8_valid(val[f], strlen(val[f])))
                     return failf(why, whylen, "line %ld field %s: %s", ln, FIELDS[f],
                                  rc ? "contains a NUL character" : "not valid UTF-8");
                 seen |= 1u << f;
