@@ -295,8 +295,9 @@ int arr_svc_failed(arr_svc *s, arr_err e, const char *what, const char *why)
 {
     arr_err_class c = arr_err_classify(e);
     arr_metric_add(s->m_errors, 1);
-    arr_log_error(&s->log, what, "error", arr_strerror(e), "class", arr_errclass_name(c), "reason",
-                  why, NULL);
+    /* A retriable error (a rebalance, a lost connection) is part of normal life: a warning. */
+    arr_log_write(&s->log, c == ARR_ERRCLASS_RETRIABLE ? ARR_LOG_WARN : ARR_LOG_ERROR, what,
+                  "error", arr_strerror(e), "class", arr_errclass_name(c), "reason", why, NULL);
     return c == ARR_ERRCLASS_FATAL;
 }
 

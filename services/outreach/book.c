@@ -47,8 +47,18 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
         int n;
     } st[] = {
         {"ob_insert",
-         "INSERT INTO outreach.accounts (tenant, account_id) VALUES ($1, $2) ON CONFLICT DO"
-         " NOTHING",
+         "INSERT INTO outreach.accounts (tenant, account_id, namespace) VALUES ($1, $2, $3) ON"
+         " CONFLICT DO NOTHING",
+         3},
+        /* Open steps due by $2 of the namespace's accounts, the earliest per account: what
+           the schedule must hold (the sweep). */
+        {"ob_due_open",
+         "SELECT DISTINCT ON (s.tenant, s.account_id) s.tenant, s.account_id, s.step_id,"
+         " " MS("s.due_at") " FROM outreach.steps s JOIN outreach.accounts a"
+                            " ON a.tenant = s.tenant AND a.account_id = s.account_id WHERE"
+                            " s.status IN ('planned', 'sending') AND s.due_at <= $2 AND"
+                            " a.namespace = $1 ORDER BY s.tenant, s.account_id, s.due_at LIMIT"
+                            " 1000",
          2},
         {"ob_load", LOAD_SQL, 2},
         {"ob_save",
@@ -146,6 +156,23 @@ static int64_t num(PGresult *r, int col)
 static const char *txt(PGresult *r, int col)
 {
     return PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col);
+}
+
+static int open_step(const outreach_step *st)
+{
+    return strcmp(st->status, "planned") == 0 || strcmp(st->status, "sending") == 0;
+}
+
+/* The account's open step due first (the one the schedule holds), or NULL. */
+static const outreach_step *earliest_open(const outreach_account *a)
+{
+    const outreach_step *first = NULL;
+    for (size_t i = 0; i < a->nsteps; i++) {
+        const outreach_step *s = &a->steps[i];
+        if (open_step(s) && (!first || s->due_ms < first->due_ms))
+            first = s;
+    }
+    return first;
 }
 
 int outreach_status_stops(const char *status)
@@ -296,16 +323,27 @@ arr_err outreach_book_load(outreach_book *b, const char *tenant, const char *acc
     copy(a->tenant, sizeof(a->tenant), tenant);
     copy(a->account, sizeof(a->account), account);
     const char *p[] = {tenant, account};
-    arr_err e = create ? arr_pg_run(b->pg, "ob_insert", 2, p, NULL, why, whylen) : ARR_OK;
     PGresult *r = NULL;
-    if (!e)
-        e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
+    arr_err e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
+    if (!e && create && PQntuples(r) == 0) { /* the first event of the account: one more trip */
+        PQclear(r);
+        r = NULL;
+        const char *ip[] = {tenant, account, b->ns};
+        e = arr_pg_run(b->pg, "ob_insert", 3, ip, NULL, why, whylen);
+        if (!e)
+            e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
+    }
     if (e)
         return e;
     *found = PQntuples(r) == 1;
     if (*found)
         e = fill(a, r, why, whylen);
     PQclear(r);
+    if (!e && *found) {
+        const outreach_step *first = earliest_open(a);
+        copy(a->sched_step_id, sizeof(a->sched_step_id), first ? first->step_id : "");
+        a->sched_due_ms = first ? first->due_ms : 0;
+    }
     if (e)
         outreach_account_clear(a);
     return e;
@@ -668,11 +706,6 @@ arr_err outreach_book_decide(outreach_book *b, const outreach_account *a, const 
 
 /* ------------------------------------------------------------------ settle */
 
-static int open_step(const outreach_step *st)
-{
-    return strcmp(st->status, "planned") == 0 || strcmp(st->status, "sending") == 0;
-}
-
 /* Suppresses each planned step the account no longer allows. */
 static arr_err stop_steps(outreach_book *b, outreach_account *a, const outreach_cause *c, char *why,
                           size_t whylen)
@@ -863,12 +896,7 @@ static arr_err plan_next(outreach_book *b, outreach_account *a, const outreach_c
 
 static arr_err schedule(outreach_book *b, outreach_account *a, char *why, size_t whylen)
 {
-    const outreach_step *first = NULL;
-    for (size_t i = 0; i < a->nsteps; i++) {
-        const outreach_step *s = &a->steps[i];
-        if (open_step(s) && (!first || s->due_ms < first->due_ms))
-            first = s;
-    }
+    const outreach_step *first = earliest_open(a);
     b->last.set = 1;
     copy(b->last.tenant, sizeof(b->last.tenant), a->tenant);
     copy(b->last.account, sizeof(b->last.account), a->account);
@@ -877,6 +905,10 @@ static arr_err schedule(outreach_book *b, outreach_account *a, char *why, size_t
     else
         copy(b->last.next_at, sizeof(b->last.next_at), "none");
     copy(b->last.channel, sizeof(b->last.channel), first ? channel_names[first->channel] : "none");
+    /* As loaded: Redis already has it (it is put before the commit that made it). */
+    if (strcmp(a->sched_step_id, first ? first->step_id : "") == 0 &&
+        a->sched_due_ms == (first ? first->due_ms : 0))
+        return ARR_OK;
     if (first) /* never takes a step back from a sender's claim */
         return outreach_schedule_ensure(b->redis, b->ns, a->tenant, a->account, first->step_id,
                                         first->due_ms, NULL, why, whylen);
@@ -898,5 +930,26 @@ arr_err outreach_book_settle(outreach_book *b, outreach_account *a, const outrea
         e = outreach_book_save(b, a, why, whylen);
     if (!e)
         e = schedule(b, a, why, whylen);
+    return e;
+}
+
+arr_err outreach_book_sweep(outreach_book *b, int64_t due_by_ms, size_t *fixed, char *why,
+                            size_t whylen)
+{
+    char by[ARR_TIME_STRLEN];
+    *fixed = 0;
+    arr_err e = arr_time_format(due_by_ms, by, sizeof(by));
+    const char *p[] = {b->ns, by};
+    PGresult *r = NULL;
+    if (!e)
+        e = arr_pg_run(b->pg, "ob_due_open", 2, p, &r, why, whylen);
+    for (int i = 0; !e && i < PQntuples(r); i++) {
+        int changed = 0;
+        e = outreach_schedule_ensure(b->redis, b->ns, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                                     PQgetvalue(r, i, 2), strtoll(PQgetvalue(r, i, 3), NULL, 10),
+                                     &changed, why, whylen);
+        *fixed += (size_t)changed;
+    }
+    PQclear(r);
     return e;
 }

@@ -88,6 +88,10 @@ typedef struct outreach_account {
     size_t nopted;
     char bad[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 1];
     size_t nbad;
+    /* the earliest open step when loaded ("" / 0: none): the schedule is written only when
+       settling changes it */
+    char sched_step_id[ARR_UUID_STRLEN];
+    int64_t sched_due_ms;
 } outreach_account;
 
 typedef struct outreach_book {
@@ -170,6 +174,14 @@ arr_err outreach_book_emit(outreach_book *b, const outreach_cause *c, const char
 arr_err outreach_book_emit_step(outreach_book *b, const outreach_cause *c, const outreach_step *st,
                                 const char *type, json_t *extra, const char *suffix, char *why,
                                 size_t whylen);
+
+/* The safety net of the schedule: every open step of the namespace's accounts due by
+ * due_by_ms is put back in Redis if its account has no member there (outreach_schedule_ensure:
+ * a claim in a sender's hands is left alone). Catches what a Redis flush racing a rebuild, or
+ * a member removed by a transaction that then rolled back, would otherwise strand. *fixed
+ * counts the members written. At most 1000 accounts per call. */
+arr_err outreach_book_sweep(outreach_book *b, int64_t due_by_ms, size_t *fixed, char *why,
+                            size_t whylen);
 
 /* Step lookup in a loaded account; NULL when absent. */
 outreach_step *outreach_account_step(outreach_account *a, const char *step_id);

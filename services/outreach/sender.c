@@ -14,6 +14,7 @@
 
 #define IDLE_SLEEP_MS 50
 #define EXPIRE_EVERY_MS 1000
+#define SWEEP_EVERY_MS 5000
 #define BACKOFF_BASE_MS 30000
 #define BACKOFF_CAP_MS (6 * 3600 * 1000)
 
@@ -26,6 +27,7 @@ typedef struct worker {
     outreach_book book;
     outreach_account *acct; /* one, reused: it is large */
     int64_t next_expire_ms;
+    int64_t next_sweep_ms;
 } worker;
 
 static int64_t real_now_ms(void)
@@ -590,6 +592,15 @@ static int cycle(worker *w)
     if (e) {
         log_err(w, "schedule claim failed", why);
         return 0;
+    }
+    if (n == 0 && real >= w->next_sweep_ms) { /* nothing due in Redis: is that so in PostgreSQL? */
+        size_t fixed = 0;
+        w->next_sweep_ms = real + SWEEP_EVERY_MS;
+        if (outreach_book_sweep(&w->book, limit, &fixed, why, sizeof(why)))
+            log_err(w, "schedule sweep failed", why);
+        else if (fixed)
+            arr_log_warn(w->cfg->log, "due steps missing from the schedule were put back", NULL);
+        return (int)fixed;
     }
     /* Claims are worked on only while their lease surely runs: what is left goes back when
        it ends, untouched, rather than be worked on by two senders. */

@@ -13,7 +13,8 @@
 #     zones when unknown), after the validation notice in third-party mode, with the opt-out
 #     line, in the consumer's language;
 #   - the schedule, deleted from Redis mid-campaign, is rebuilt from PostgreSQL
-#     (arrears cache rebuild) and the campaign ends as if nothing happened;
+#     (arrears cache rebuild), and deleted again later without a rebuild, found again by the
+#     senders' sweep: the campaign ends as if nothing happened;
 #   - the STOP suppressed the account's next text at once, one confirmation went out, no text
 #     after it; the payment suppressed the paid account's next step (status.paid) and nothing
 #     reached it afterwards.
@@ -91,7 +92,7 @@ day_done() {
           and due_at < '$1'::date + 1") == 0 ]]
 }
 first_day=$(date -u +%F)
-stop_at_day=6 pay_at_day=8 kill_at_day=2 flush_at_day=10
+stop_at_day=6 pay_at_day=8 kill_at_day=2 flush_at_day=10 lose_at_day=14
 stop_acct= stop_number= pay_acct= stop_ms=
 for ((d = 0; d < days; d++)); do
   day=$(date -u -d "$first_day + $d day" +%F)
@@ -112,6 +113,12 @@ for ((d = 0; d < days; d++)); do
     "$cli" cache rebuild --tenant "$tenant" >"$E2E_TMP/rebuild.out" 2>&1
     check "the schedule is rebuilt from PostgreSQL after its keys were deleted" \
       grep -Eq ' [1-9][0-9]* scheduled step' "$E2E_TMP/rebuild.out"
+  fi
+  if ((d == lose_at_day)); then
+    # Lost again, and nobody rebuilds: the senders' sweep finds the due steps in PostgreSQL.
+    redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" --scan --pattern "arr:sched:$ns*" |
+      xargs -r redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" del >/dev/null
+    check "due steps lost from Redis are found again by the senders' sweep" wait_for 60 day_done "$day"
   fi
   if ! wait_for 120 day_done "$day"; then
     fail "day $day: due steps are still open"
