@@ -25,19 +25,29 @@ static const char LOAD_SQL[] =
     " " MS("a.voice_consent_at") ", " MS("a.stop_at") ", " MS("a.dispute_at") ","
     " " MS("a.original_creditor_at") ", " MS("a.verification_at") ","
     " " MS("a.validation_at") ", " MS("a.first_contact_at") ", " MS("a.promise_until") ","
-    " a.hold_rule, (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key,"
-    " ''),   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
+    " a.hold_rule,"
+    " (SELECT string_agg(concat_ws('|', s.step_id, s.run_no, coalesce(s.step_key, ''),"
+    "   s.channel, s.kind, s.status, coalesce(s.template_id, ''), coalesce(s.address_id, ''),"
     "   coalesce(s.call_outcome, ''), s.attempts, " MS("s.due_at") ","
     "   coalesce(" MS("s.done_at") ", 0), coalesce(s.provider_message_id, ''),"
     "   coalesce(s.template_version, ''), coalesce(s.lang, ''), coalesce(s.delivery, ''),"
     "   coalesce(s.cost_cents, 0), " MS("s.updated_at") "), E'\\n')"
-    "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant         AND s.account_id ="
-    " a.account_id ORDER BY s.due_at DESC, s.step_id         LIMIT 96) s), (SELECT"
-    " string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs   WHERE tenant"
-    " = a.tenant AND account_id = a.account_id LIMIT 16) o), (SELECT string_agg(x.address_id, ',')"
-    " FROM (SELECT address_id FROM   outreach.bad_contacts WHERE tenant = a.tenant AND account_id"
-    " = a.account_id   LIMIT 16) x)"
+    "   FROM (SELECT * FROM outreach.steps s WHERE s.tenant = a.tenant"
+    "         AND s.account_id = a.account_id ORDER BY s.due_at DESC, s.step_id"
+    "         LIMIT 96) s),"
+    " (SELECT string_agg(o.address_id, ',') FROM (SELECT address_id FROM outreach.opt_outs"
+    "   WHERE tenant = a.tenant AND account_id = a.account_id LIMIT 16) o),"
+    " (SELECT string_agg(x.address_id, ',') FROM (SELECT address_id FROM"
+    "   outreach.bad_contacts WHERE tenant = a.tenant AND account_id = a.account_id"
+    "   LIMIT 16) x)"
     " FROM outreach.accounts a WHERE a.tenant = $1 AND a.account_id = $2 FOR UPDATE OF a";
+
+/* The namespace's open steps due by $2, the earliest per account: what the schedule must hold
+   (the sweep). A range of the partial index steps_open (namespace, due_at). */
+static const char DUE_OPEN_SQL[] =
+    "SELECT DISTINCT ON (tenant, account_id) tenant, account_id, step_id, " MS("due_at")
+    " FROM outreach.steps WHERE namespace = $1 AND status IN ('planned', 'sending')"
+    " AND due_at <= $2 ORDER BY tenant, account_id, due_at LIMIT 1000";
 /* clang-format on */
 
 arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
@@ -50,16 +60,7 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
          "INSERT INTO outreach.accounts (tenant, account_id, namespace) VALUES ($1, $2, $3) ON"
          " CONFLICT DO NOTHING",
          3},
-        /* Open steps due by $2 of the namespace's accounts, the earliest per account: what
-           the schedule must hold (the sweep). */
-        {"ob_due_open",
-         "SELECT DISTINCT ON (s.tenant, s.account_id) s.tenant, s.account_id, s.step_id,"
-         " " MS("s.due_at") " FROM outreach.steps s JOIN outreach.accounts a"
-                            " ON a.tenant = s.tenant AND a.account_id = s.account_id WHERE"
-                            " s.status IN ('planned', 'sending') AND s.due_at <= $2 AND"
-                            " a.namespace = $1 ORDER BY s.tenant, s.account_id, s.due_at LIMIT"
-                            " 1000",
-         2},
+        {"ob_due_open", DUE_OPEN_SQL, 2},
         {"ob_load", LOAD_SQL, 2},
         {"ob_save",
          "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
@@ -74,9 +75,9 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
         {"ob_step_insert",
          "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at, status,"
          " cause_event_id, run_no, step_key, kind, template_id, policy_version, strategy, done_at,"
-         " rule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON"
-         " CONFLICT DO NOTHING",
-         15},
+         " rule_id, namespace) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+         " $14, $15, $16) ON CONFLICT DO NOTHING",
+         16},
         {"ob_step_update",
          "UPDATE outreach.steps SET status = $2, due_at = $3, done_at = $4, rule_id = coalesce($5,"
          " rule_id), attempts = $6, idempotency_key = $7, address_id = nullif($8, ''),"
@@ -505,7 +506,7 @@ static arr_err insert_step(outreach_book *b, outreach_account *a, const outreach
         return e;
     snprintf(run, sizeof(run), "%d", st->run_no);
     tparam t[2];
-    const char *p[15] = {st->step_id,
+    const char *p[16] = {st->step_id,
                          a->tenant,
                          a->account,
                          channel_names[st->channel],
@@ -519,8 +520,9 @@ static arr_err insert_step(outreach_book *b, outreach_account *a, const outreach
                          policy_version,
                          strategy,
                          tp(&t[1], st->done_ms),
-                         rule_id};
-    e = arr_pg_run(b->pg, "ob_step_insert", 15, p, NULL, why, whylen);
+                         rule_id,
+                         b->ns};
+    e = arr_pg_run(b->pg, "ob_step_insert", 16, p, NULL, why, whylen);
     if (e)
         return e;
     if (arr_pg_affected(b->pg) == 1 && a->nsteps < OUTREACH_BOOK_STEPS_MAX) {

@@ -103,14 +103,16 @@ static arr_err write_schedule_chunk(arr_redis *r, PGresult *res, long *n, char *
 
 typedef arr_err (*chunk_fn)(arr_redis *r, PGresult *res, long *n, char *why, size_t whylen);
 
-/* One cursor over sql (its $1 the tenant or NULL), written to Redis a chunk at a time. */
+/* One cursor over sql (its $1 the tenant or NULL, $2 the outreach namespace), written to Redis
+ * a chunk at a time. */
 static arr_err stream(arr_pg *pg, arr_redis *r, const char *sql, const char *tenant, chunk_fn write,
                       long *n, char *why, size_t whylen)
 {
     arr_err e = arr_pg_begin(pg, why, whylen);
     if (!e) {
-        const char *params[] = {tenant};
-        PGresult *res = PQexecParams(arr_pg_conn(pg), sql, 1, NULL, params, NULL, NULL, 0);
+        const char *params[] = {tenant, schedule_ns()};
+        int nparams = strstr(sql, "$2") ? 2 : 1;
+        PGresult *res = PQexecParams(arr_pg_conn(pg), sql, nparams, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             snprintf(why, whylen, "%s", PQresultErrorMessage(res));
             e = ARR_EPG;
@@ -156,8 +158,8 @@ int cli_cache(cli_ctx *c, int argc, char **argv)
                    " a.status, s.probability, s.strategy, s.segment, s.arm FROM scoring.accounts a"
                    " LEFT JOIN LATERAL (SELECT probability, strategy, segment, arm FROM"
                    " scoring.scores s WHERE s.tenant = a.tenant AND s.account_id = a.account_id"
-                   " ORDER BY s.scored_at DESC, s.score_event_id DESC LIMIT 1) s ON true"
-                   " WHERE $1::text IS NULL OR a.tenant = $1",
+                   " ORDER BY s.scored_at DESC, s.score_event_id DESC LIMIT 1) s ON true WHERE"
+                   " $1::text IS NULL OR a.tenant = $1",
                    tenant, write_chunk, &n, why, sizeof(why));
     if (!e)
         e = stream(pg, r,
@@ -170,8 +172,9 @@ int cli_cache(cli_ctx *c, int argc, char **argv)
                    "DECLARE acct NO SCROLL CURSOR FOR SELECT DISTINCT ON (tenant, account_id)"
                    " tenant, account_id, step_id, (extract(epoch from due_at) * 1000)::bigint,"
                    " to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-                   " channel FROM outreach.steps WHERE status IN ('planned', 'sending')"
-                   " AND ($1::text IS NULL OR tenant = $1) ORDER BY tenant, account_id, due_at",
+                   " channel FROM outreach.steps WHERE namespace = $2 AND status IN ('planned',"
+                   " 'sending') AND ($1::text IS NULL OR tenant = $1) ORDER BY tenant, account_id,"
+                   " due_at",
                    tenant, write_schedule_chunk, &o, why, sizeof(why));
     arr_redis_free(r);
     arr_pg_free(pg);
