@@ -947,9 +947,9 @@ arr_err outreach_book_sweep(outreach_book *b, int64_t due_by_ms, size_t *fixed, 
         e = arr_pg_run(b->pg, "ob_due_open", 2, p, &r, why, whylen);
     for (int i = 0; !e && i < PQntuples(r); i++) {
         int changed = 0;
-        e = outreach_schedule_ensure(b->redis, b->ns, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                                     PQgetvalue(r, i, 2), strtoll(PQgetvalue(r, i, 3), NULL, 10),
-                                     &changed, why, whylen);
+        e = outreach_schedule_put_absent(
+            b->redis, b->ns, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+            strtoll(PQgetvalue(r, i, 3), NULL, 10), &changed, why, whylen);
         *fixed += (size_t)changed;
     }
     PQclear(r);

@@ -176,8 +176,9 @@ arr_err outreach_book_emit_step(outreach_book *b, const outreach_cause *c, const
                                 size_t whylen);
 
 /* The safety net of the schedule: every open step of the namespace's accounts due by
- * due_by_ms is put back in Redis if its account has no member there (outreach_schedule_ensure:
- * a claim in a sender's hands is left alone). Catches what a Redis flush racing a rebuild, or
+ * due_by_ms is put back in Redis if its account has no member there at all
+ * (outreach_schedule_put_absent: a claim in a sender's hands, or a member a planner wrote since
+ * this reading, is left alone). Catches what a Redis flush racing a rebuild, or
  * a member removed by a transaction that then rolled back, would otherwise strand. *fixed
  * counts the members written. At most 1000 accounts per call. */
 arr_err outreach_book_sweep(outreach_book *b, int64_t due_by_ms, size_t *fixed, char *why,

@@ -38,6 +38,14 @@ static const char ENSURE_LUA[] =
     "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
     "return 1\n";
 
+/* PUT only when the account has no member at all (the sweep fills holes; replacing a member
+ * is a planner's decision). */
+static const char ABSENT_LUA[] =
+    "if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 0 end\n"
+    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])\n"
+    "redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])\n"
+    "return 1\n";
+
 /* ARGV: account key, the member it must be or "" for any. */
 static const char REMOVE_LUA[] = "local m = redis.call('HGET', KEYS[4], ARGV[1])\n"
                                  "if not m then return 0 end\n"
@@ -281,6 +289,13 @@ arr_err outreach_schedule_put(arr_redis *r, const char *ns, const char *tenant, 
                               const char *step_id, int64_t due_ms, char *why, size_t whylen)
 {
     return put_with(PUT_LUA, r, ns, tenant, account, step_id, due_ms, NULL, why, whylen);
+}
+
+arr_err outreach_schedule_put_absent(arr_redis *r, const char *ns, const char *tenant,
+                                     const char *account, const char *step_id, int64_t due_ms,
+                                     int *changed, char *why, size_t whylen)
+{
+    return put_with(ABSENT_LUA, r, ns, tenant, account, step_id, due_ms, changed, why, whylen);
 }
 
 arr_err outreach_schedule_ensure(arr_redis *r, const char *ns, const char *tenant,

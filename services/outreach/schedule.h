@@ -85,6 +85,13 @@ arr_err outreach_schedule_ensure(arr_redis *r, const char *ns, const char *tenan
                                  const char *account, const char *step_id, int64_t due_ms,
                                  int *changed, char *why, size_t whylen);
 
+/* Like put, but only when the account has no member at all (due or leased): what a sweep
+ * calls, whose reading of PostgreSQL may be older than the member a planner has just written.
+ * *changed (may be NULL) is 1 when the member was written. */
+arr_err outreach_schedule_put_absent(arr_redis *r, const char *ns, const char *tenant,
+                                     const char *account, const char *step_id, int64_t due_ms,
+                                     int *changed, char *why, size_t whylen);
+
 /* Removes the account's member, due or leased; when step_id is not NULL only if the member is
  * that step. *removed (may be NULL) is 1 when a member was removed, 0 when there was none or
  * it was another step. */

@@ -435,3 +435,39 @@ Test(outreach_schedule, clear_removes_everything)
     cr_expect_eq(remove_step(r, "acc-2", NULL), 0, "the account index survived the clear");
     arr_redis_free(r);
 }
+
+/* Planners call ensure after every event: a step a sender holds must stay in its hands. The
+ * sweep calls put_absent: it fills a hole, never replaces what a planner wrote. */
+Test(outreach_schedule, ensure_keeps_claims_and_put_absent_fills_holes_only)
+{
+    arr_redis *r = connect_or_fail();
+    outreach_schedule_item items[4];
+    int changed = -1;
+    put(r, "A1", "s1", 1000);
+    cr_assert_eq(claim(r, 2000, 5000, 4, items), 1);
+    OK(outreach_schedule_ensure(r, test_ns, "t1", "A1", "s1", 1000, &changed, why_, sizeof(why_)));
+    cr_assert_eq(changed, 0, "ensure of the claimed step changed it");
+    counts(r, 0, 1); /* still leased: no second sender can claim it */
+    cr_assert_eq(claim(r, 3000, 5000, 4, items), 0);
+    OK(outreach_schedule_ensure(r, test_ns, "t1", "A1", "s2", 4000, &changed, why_, sizeof(why_)));
+    cr_assert_eq(changed, 1, "a new step replaces the member");
+    counts(r, 1, 0);
+    cr_assert_eq(ack(r, items[0].member), 0, "the old claim was taken over by the new step");
+
+    OK(outreach_schedule_put_absent(r, test_ns, "t1", "A1", "s1", 500, &changed, why_,
+                                    sizeof(why_)));
+    cr_assert_eq(changed, 0, "put_absent replaced a member");
+    counts(r, 1, 0);
+    cr_assert_eq(claim(r, 10000, 5000, 4, items), 1);
+    cr_assert_str_eq(items[0].step_id, "s2");
+    OK(outreach_schedule_put_absent(r, test_ns, "t1", "A1", "s3", 500, &changed, why_,
+                                    sizeof(why_)));
+    cr_assert_eq(changed, 0, "put_absent replaced a leased member");
+    cr_assert_eq(ack(r, items[0].member), 1);
+    counts(r, 0, 0);
+    OK(outreach_schedule_put_absent(r, test_ns, "t1", "A1", "s3", 500, &changed, why_,
+                                    sizeof(why_)));
+    cr_assert_eq(changed, 1, "put_absent did not fill the hole");
+    counts(r, 1, 0);
+    arr_redis_free(r);
+}
