@@ -443,7 +443,9 @@ static arr_err fold_reply(scoring_state *n, json_t *p, char *why, size_t whylen)
     const char *intent = json_string_value(json_object_get(p, "intent"));
     if (!intent)
         return bad(why, whylen, "intent", "is missing or not a string");
-    if (strcmp(intent, "stop") == 0 || strcmp(intent, "attorney") == 0) {
+    /* A STOP opts the consumer out of one channel (texts from that number): outreach applies
+     * it there, and the other channels go on. Only an attorney ends direct contact. */
+    if (strcmp(intent, "attorney") == 0) {
         n->cease = 1;
     } else if (strcmp(intent, "dispute") == 0 || strcmp(intent, "original_creditor_request") == 0) {
         n->disputed = 1;

@@ -450,7 +450,7 @@ Test(scoring_features, replies_set_dispute_and_cease)
         const char *intent;
         scoring_status want;
     } rows[] = {
-        {"stop", SCORING_STATUS_CEASE},
+        {"stop", SCORING_STATUS_OPEN}, /* an opt-out of a channel, for outreach: not a cease */
         {"attorney", SCORING_STATUS_CEASE},
         {"dispute", SCORING_STATUS_DISPUTED},
         {"original_creditor_request", SCORING_STATUS_DISPUTED},
@@ -470,7 +470,7 @@ Test(scoring_features, cease_survives_payments_and_reversals)
 {
     scoring_state st = placed();
     reply(&st, "dispute", 2);
-    reply(&st, "stop", 3);
+    reply(&st, "attorney", 3);
     cr_assert_eq(scoring_state_status(&st), SCORING_STATUS_CEASE, "cease is stronger");
     apply_ok(&st, "payment.applied",
              "{\"payment_id\": \"P1\", \"amount_cents\": 12345, \"currency\": \"USD\","
