@@ -1,5 +1,7 @@
 #include "callback.h"
 
+#include "channel.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,59 +470,6 @@ arr_err outreach_callback_inbound_sms_parse(const outreach_callback_form *f,
 
 /* ------------------------------------------------------------------ inbound email */
 
-static int is_atext(unsigned char c)
-{
-    return is_alnum(c) || (c && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
-}
-
-/* A DNS name: labels of [A-Za-z0-9-] (not starting or ending with "-"), at least two. */
-static int domain_ok(const char *d, size_t n)
-{
-    if (n == 0 || n > 253)
-        return 0;
-    size_t label = 0, labels = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)d[i];
-        if (c == '.') {
-            if (label == 0 || d[i - 1] == '-')
-                return 0;
-            label = 0;
-            labels++;
-            continue;
-        }
-        if (!(is_alnum(c) || c == '-') || (label == 0 && c == '-') || ++label > 63)
-            return 0;
-    }
-    return label > 0 && d[n - 1] != '-' && labels >= 2;
-}
-
-/* addr-spec with a dot-atom local part, as channel.c sends to (no quoted local parts, no IP
- * literals), ASCII, at most OUTREACH_CALLBACK_ADDR_MAX bytes. */
-static int address_ok(const char *a, size_t n)
-{
-    if (n < 3 || n > OUTREACH_CALLBACK_ADDR_MAX)
-        return 0;
-    const char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] == '@')
-            at = a + i;
-    if (!at || at == a)
-        return 0;
-    size_t local = (size_t)(at - a);
-    if (local > 64 || a[0] == '.' || a[local - 1] == '.')
-        return 0;
-    for (size_t i = 0; i < local; i++) {
-        unsigned char c = (unsigned char)a[i];
-        if (c == '.') {
-            if (a[i + 1] == '.')
-                return 0;
-        } else if (!is_atext(c)) {
-            return 0;
-        }
-    }
-    return domain_ok(at + 1, n - local - 1);
-}
-
 static int blank(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -643,7 +592,7 @@ arr_err outreach_callback_inbound_email_parse(const outreach_callback_form *f,
         b = gt ? gt : lt;
     }
     trim(&a, &b);
-    if (!address_ok(a, (size_t)(b - a)))
+    if (!outreach_channel_address_ok(a, (size_t)(b - a)))
         return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field from: not an addr-spec");
     size_t al = (size_t)(b - a);
     memcpy(m.from, a, al);

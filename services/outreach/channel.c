@@ -188,13 +188,15 @@ static int domain_ok(const char *d, size_t n)
     return label > 0 && d[n - 1] != '-' && labels >= 2;
 }
 
-/* addr-spec with a dot-atom local part (no quoted local parts, no IP literals), ASCII. */
-static int address_ok(const char *a)
+int outreach_channel_address_ok(const char *a, size_t n)
 {
-    size_t n = a ? strlen(a) : 0;
-    if (n < 3 || n > ADDR_MAX)
+    if (!a || n < 3 || n > ADDR_MAX)
         return 0;
-    const char *at = strrchr(a, '@');
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] == '@')
+            at = a + i;
+    }
     if (!at || at == a)
         return 0;
     size_t local = (size_t)(at - a);
@@ -210,6 +212,11 @@ static int address_ok(const char *a)
         }
     }
     return domain_ok(at + 1, n - local - 1);
+}
+
+static int address_ok(const char *a)
+{
+    return a && outreach_channel_address_ok(a, strlen(a));
 }
 
 /* An http(s) URL fit for a header or a form field: printable ASCII, no space, none of <>",

@@ -150,6 +150,11 @@ arr_err outreach_channel_email_send(const outreach_channel_smtp_cfg *cfg, const 
 arr_err outreach_channel_message_id(const outreach_channel_smtp_cfg *cfg,
                                     const char *idempotency_key, char *out, size_t outlen);
 
+/* 1 when a[0..n) is an addr-spec this module sends to: a dot-atom local part of at most 64
+ * bytes (no quoted local parts), "@", a DNS name of two labels or more (no IP literals),
+ * ASCII, 3..254 bytes. Pure; also what inbound replies are checked with. */
+int outreach_channel_address_ok(const char *a, size_t n);
+
 /* Fills *msg from a rendered email (borrowing its buffers: keep r alive while msg is used):
  * subject, text, html when it has one, lang. to, opt_out_link and the rest are the caller's
  * to set; the other fields are zeroed. ARR_EINVAL when r is not an email. */
