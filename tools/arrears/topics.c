@@ -3,6 +3,7 @@
  * cannot remove any) and sets retention and cleanup policy; running it again changes
  * nothing. */
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static void usage(FILE *to)
                 "       arrears topics list    the catalogue next to the broker's topics\n"
                 "       arrears topics create NAME [--partitions N]   a scratch topic outside\n"
                 "                              the catalogue (benchmarks, experiments)\n"
-                "       arrears topics delete NAME                    remove a scratch topic\n");
+                "       arrears topics delete NAME                    remove a scratch topic (and\n"
+                "                                                     its undeliverable outbox rows)\n");
 }
 
 static rd_kafka_t *admin_client(const char *brokers, char *why, size_t whylen)
@@ -279,6 +281,29 @@ static int scratch(rd_kafka_t *rk, const arr_catalog *cat, int create, const cha
     return failed;
 }
 
+/* Events waiting in the services' outboxes for a topic that is gone can never be delivered;
+ * left there they would hold up the relay of every deployment sharing the database (tests and
+ * benchmarks each run in a namespace of their own). */
+static void drop_outbox_rows(cli_ctx *c, const char *topic)
+{
+    static const char *const sql[] = {"DELETE FROM ingest.outbox WHERE topic = $1",
+                                      "DELETE FROM scoring.outbox WHERE topic = $1",
+                                      "DELETE FROM outreach.outbox WHERE topic = $1",
+                                      "DELETE FROM reconciliation.outbox WHERE topic = $1"};
+    PGconn *pg = PQconnectdb(c->pg_conninfo);
+    long dropped = 0;
+    for (size_t i = 0; PQstatus(pg) == CONNECTION_OK && i < sizeof(sql) / sizeof(sql[0]); i++) {
+        const char *params[] = {topic};
+        PGresult *r = PQexecParams(pg, sql[i], 1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            dropped += atol(PQcmdTuples(r));
+        PQclear(r);
+    }
+    if (dropped)
+        printf("topics: %ld undeliverable outbox row(s) for %s dropped\n", dropped, topic);
+    PQfinish(pg);
+}
+
 int cli_topics(cli_ctx *c, int argc, char **argv)
 {
     if (argc < 1 || cli_wants_help(argc, argv)) {
@@ -323,6 +348,8 @@ int cli_topics(cli_ctx *c, int argc, char **argv)
         fprintf(stderr, "arrears topics: %s\n", why);
     else if (create || delete)
         rc = scratch(rk, cat, create, argv[1], partitions);
+    if (delete &&rc == 0)
+        drop_outbox_rows(c, argv[1]);
     else
         rc = apply ? topics_apply(rk, cat) : topics_list(rk, cat);
     if (rk)
