@@ -3,7 +3,8 @@
 # is placed and scored, and 40 simulated days of cadences go out to a real SMTP receiver and a
 # Twilio-shaped SMS and voice provider (tests/e2e/outreach_sinks.py, which also calls the
 # status webhooks back). Two outreach replicas share the work; one is killed with SIGKILL in a
-# busy day and started again. A consumer texts STOP; another account is paid in full. Then:
+# busy day and started again; the provider stub refuses every 13th creation with a 503. A
+# consumer texts STOP; another account is paid in full. Then:
 #   - nothing is lost: every step due by the campaign's time is sent, suppressed, skipped or
 #     failed, none left 'sending', and every suppression and skip names its rule;
 #   - nothing is doubled: each sent email reached the receiver under one Message-ID, each sent
@@ -41,7 +42,7 @@ base=$((29100 + RANDOM % 40 * 5))
 
 mkdir -p "$E2E_TMP/sinks"
 "$py" "$ARR_SOURCE_DIR/tests/e2e/outreach_sinks.py" --dir "$E2E_TMP/sinks" --auth "$sid:$token" \
-  --callback-auth "$tenant:$secret" --quiet >"$E2E_TMP/sinks.out" 2>"$E2E_TMP/sinks.err" &
+  --callback-auth "$tenant:$secret" --fail-every 13 --quiet >"$E2E_TMP/sinks.out" 2>"$E2E_TMP/sinks.err" &
 sinks_pid=$!
 sinks_ready() { grep -q READY "$E2E_TMP/sinks.out"; }
 check "the SMTP receiver and the provider stub start" wait_for 30 sinks_ready
@@ -237,6 +238,9 @@ while read -r result what; do
   if [[ $result == ok ]]; then ok "$what"; else fail "$what"; fi
 done <"$E2E_TMP/verdicts.txt"
 
+retried=$(grep -c '"event_type":"outreach.failed".*"retriable":true' "$E2E_TMP/events.jsonl" || true)
+check "the provider's transient failures (every 13th creation answers 503) were retried ($retried)" \
+  test "$retried" -gt 0
 outside=$(q "with z as (select s.done_at, coalesce(nullif(a.debtor->'timezones', '[]'::jsonb),
   '[\"America/Puerto_Rico\",\"America/New_York\",\"America/Chicago\",\"America/Denver\",\"America/Phoenix\",\"America/Los_Angeles\",\"America/Anchorage\",\"Pacific/Honolulu\"]'::jsonb) zs
   from outreach.steps s join outreach.accounts a using (tenant, account_id)
