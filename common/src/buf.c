@@ -95,3 +95,11 @@ void arr_buf_free(arr_buf *b)
     b->len = 0;
     b->cap = 0;
 }
+
+void arr_str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/buf.h"
 #include "arrears/outbox.h"
 #include "schedule.h"
 
@@ -105,16 +106,6 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Copies what fits (fields are sized for what the schemas allow; longer is cut, never
- * overrun). */
-static void copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static arr_err channel_of(const char *name, outreach_compliance_channel *out)
 {
     for (int i = 0; i < OUTREACH_COMPLIANCE_CHANNELS; i++) {
@@ -215,23 +206,23 @@ static arr_err parse_step(char *line, outreach_step *st)
     if (n != 18)
         return ARR_EDECODE;
     memset(st, 0, sizeof(*st));
-    copy(st->step_id, sizeof(st->step_id), f[0]);
+    arr_str_copy(st->step_id, sizeof(st->step_id), f[0]);
     st->run_no = atoi(f[1]);
-    copy(st->step_key, sizeof(st->step_key), f[2]);
+    arr_str_copy(st->step_key, sizeof(st->step_key), f[2]);
     if (channel_of(f[3], &st->channel))
         return ARR_EDECODE;
     st->kind = kind_of(f[4]);
-    copy(st->status, sizeof(st->status), f[5]);
-    copy(st->template_id, sizeof(st->template_id), f[6]);
-    copy(st->address_id, sizeof(st->address_id), f[7]);
-    copy(st->call_outcome, sizeof(st->call_outcome), f[8]);
+    arr_str_copy(st->status, sizeof(st->status), f[5]);
+    arr_str_copy(st->template_id, sizeof(st->template_id), f[6]);
+    arr_str_copy(st->address_id, sizeof(st->address_id), f[7]);
+    arr_str_copy(st->call_outcome, sizeof(st->call_outcome), f[8]);
     st->attempts = atoi(f[9]);
     st->due_ms = strtoll(f[10], NULL, 10);
     st->done_ms = strtoll(f[11], NULL, 10);
-    copy(st->provider_message_id, sizeof(st->provider_message_id), f[12]);
-    copy(st->template_version, sizeof(st->template_version), f[13]);
-    copy(st->lang, sizeof(st->lang), f[14]);
-    copy(st->delivery, sizeof(st->delivery), f[15]);
+    arr_str_copy(st->provider_message_id, sizeof(st->provider_message_id), f[12]);
+    arr_str_copy(st->template_version, sizeof(st->template_version), f[13]);
+    arr_str_copy(st->lang, sizeof(st->lang), f[14]);
+    arr_str_copy(st->delivery, sizeof(st->delivery), f[15]);
     st->cost_cents = strtoll(f[16], NULL, 10);
     st->updated_ms = strtoll(f[17], NULL, 10);
     return ARR_OK;
@@ -275,10 +266,10 @@ static arr_err fill(outreach_account *a, PGresult *r, char *why, size_t whylen)
     a->placed = !PQgetisnull(r, 0, 5);
     a->regime = strcmp(txt(r, 0), "creditor") == 0 ? OUTREACH_COMPLIANCE_CREDITOR
                                                    : OUTREACH_COMPLIANCE_THIRD_PARTY;
-    copy(a->currency, sizeof(a->currency), txt(r, 1));
+    arr_str_copy(a->currency, sizeof(a->currency), txt(r, 1));
     a->balance_cents = num(r, 2);
     a->original_cents = num(r, 3);
-    copy(a->due_date, sizeof(a->due_date), txt(r, 4));
+    arr_str_copy(a->due_date, sizeof(a->due_date), txt(r, 4));
     if (a->placed) {
         json_error_t jerr;
         a->debtor = json_loads(txt(r, 5), 0, &jerr);
@@ -288,22 +279,22 @@ static arr_err fill(outreach_account *a, PGresult *r, char *why, size_t whylen)
         }
     }
     a->placed_ms = num(r, 6);
-    copy(a->status, sizeof(a->status), txt(r, 7));
-    copy(a->status_rule, sizeof(a->status_rule), txt(r, 8));
-    copy(a->strategy, sizeof(a->strategy), txt(r, 9));
+    arr_str_copy(a->status, sizeof(a->status), txt(r, 7));
+    arr_str_copy(a->status_rule, sizeof(a->status_rule), txt(r, 8));
+    arr_str_copy(a->strategy, sizeof(a->strategy), txt(r, 9));
     a->scored_ms = num(r, 10);
     a->run_no = (int)num(r, 11);
-    copy(a->run_policy_version, sizeof(a->run_policy_version), txt(r, 12));
-    copy(a->run_scored_strategy, sizeof(a->run_scored_strategy), txt(r, 13));
-    copy(a->run_strategy, sizeof(a->run_strategy), txt(r, 14));
+    arr_str_copy(a->run_policy_version, sizeof(a->run_policy_version), txt(r, 12));
+    arr_str_copy(a->run_scored_strategy, sizeof(a->run_scored_strategy), txt(r, 13));
+    arr_str_copy(a->run_strategy, sizeof(a->run_strategy), txt(r, 14));
     a->run_start_ms = num(r, 15);
-    copy(a->run_over, sizeof(a->run_over), txt(r, 16));
+    arr_str_copy(a->run_over, sizeof(a->run_over), txt(r, 16));
     int64_t *times[] = {&a->sms_consent_ms, &a->voice_consent_ms,     &a->stop_ms,
                         &a->dispute_ms,     &a->original_creditor_ms, &a->verification_ms,
                         &a->validation_ms,  &a->first_contact_ms,     &a->promise_until_ms};
     for (int i = 0; i < 9; i++)
         *times[i] = num(r, 17 + i);
-    copy(a->hold_rule, sizeof(a->hold_rule), txt(r, 26));
+    arr_str_copy(a->hold_rule, sizeof(a->hold_rule), txt(r, 26));
     arr_err e = load_steps(a, txt(r, 27));
     if (e) {
         snprintf(why, whylen, "outreach.steps of the account: a row does not parse");
@@ -313,7 +304,7 @@ static arr_err fill(outreach_account *a, PGresult *r, char *why, size_t whylen)
     char bad[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 8];
     a->nbad = split_ids(txt(r, 29), bad, OUTREACH_BOOK_IDS_MAX);
     for (size_t i = 0; i < a->nbad; i++)
-        copy(a->bad[i], sizeof(a->bad[i]), bad[i]);
+        arr_str_copy(a->bad[i], sizeof(a->bad[i]), bad[i]);
     return outreach_facts_read(a->tenant, a->debtor, &a->facts, why, whylen);
 }
 
@@ -321,8 +312,8 @@ arr_err outreach_book_load(outreach_book *b, const char *tenant, const char *acc
                            outreach_account *a, int *found, char *why, size_t whylen)
 {
     memset(a, 0, sizeof(*a));
-    copy(a->tenant, sizeof(a->tenant), tenant);
-    copy(a->account, sizeof(a->account), account);
+    arr_str_copy(a->tenant, sizeof(a->tenant), tenant);
+    arr_str_copy(a->account, sizeof(a->account), account);
     const char *p[] = {tenant, account};
     PGresult *r = NULL;
     arr_err e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
@@ -342,7 +333,7 @@ arr_err outreach_book_load(outreach_book *b, const char *tenant, const char *acc
     PQclear(r);
     if (!e && *found) {
         const outreach_step *first = earliest_open(a);
-        copy(a->sched_step_id, sizeof(a->sched_step_id), first ? first->step_id : "");
+        arr_str_copy(a->sched_step_id, sizeof(a->sched_step_id), first ? first->step_id : "");
         a->sched_due_ms = first ? first->due_ms : 0;
     }
     if (e)
@@ -486,11 +477,11 @@ static outreach_step new_step(const outreach_account *a, const char *key,
     outreach_step st;
     memset(&st, 0, sizeof(st));
     st.run_no = a->run_no;
-    copy(st.step_key, sizeof(st.step_key), key);
+    arr_str_copy(st.step_key, sizeof(st.step_key), key);
     st.channel = ch;
     st.kind = kind;
-    copy(st.template_id, sizeof(st.template_id), template_id);
-    copy(st.status, sizeof(st.status), status);
+    arr_str_copy(st.template_id, sizeof(st.template_id), template_id);
+    arr_str_copy(st.status, sizeof(st.status), status);
     st.due_ms = due_ms;
     return st;
 }
@@ -558,7 +549,7 @@ arr_err outreach_book_opt_out(outreach_book *b, outreach_account *a, const char 
     const char *p[] = {a->tenant, a->account, address_id, channel, reason, tp(&t, at_ms)};
     arr_err e = arr_pg_run(b->pg, "ob_opt_out", 6, p, NULL, why, whylen);
     if (!e && a->nopted < OUTREACH_BOOK_IDS_MAX)
-        copy(a->opted_out[a->nopted++], sizeof(a->opted_out[0]), address_id);
+        arr_str_copy(a->opted_out[a->nopted++], sizeof(a->opted_out[0]), address_id);
     return e;
 }
 
@@ -570,7 +561,7 @@ arr_err outreach_book_bad_contact(outreach_book *b, outreach_account *a, const c
     const char *p[] = {a->tenant, a->account, address_id, channel, error_code, tp(&t, at_ms)};
     arr_err e = arr_pg_run(b->pg, "ob_bad_contact", 6, p, NULL, why, whylen);
     if (!e && a->nbad < OUTREACH_BOOK_IDS_MAX)
-        copy(a->bad[a->nbad++], sizeof(a->bad[0]), address_id);
+        arr_str_copy(a->bad[a->nbad++], sizeof(a->bad[0]), address_id);
     return e;
 }
 
@@ -724,7 +715,7 @@ static arr_err stop_steps(outreach_book *b, outreach_account *a, const outreach_
             return e;
         if (d.verdict != OUTREACH_COMPLIANCE_SUPPRESS)
             continue;
-        copy(st->status, sizeof(st->status), "suppressed");
+        arr_str_copy(st->status, sizeof(st->status), "suppressed");
         st->done_ms = c->at_ms;
         int64_t latency = -1;
         if (c->stop_produced_ms > 0) {
@@ -828,7 +819,7 @@ static arr_err plan_step(outreach_book *b, outreach_account *a, const outreach_c
 static arr_err end_run(outreach_book *b, outreach_account *a, const outreach_cause *c,
                        const char *rule, char *why, size_t whylen)
 {
-    copy(a->run_over, sizeof(a->run_over), rule);
+    arr_str_copy(a->run_over, sizeof(a->run_over), rule);
     char name[64];
     snprintf(name, sizeof(name), "outreach.run_over/%d", a->run_no);
     json_t *payload = json_pack("{s:s, s:s, s:i}", "rule_id", rule, "detail",
@@ -877,9 +868,10 @@ static arr_err plan_next(outreach_book *b, outreach_account *a, const outreach_c
         if (out.new_run)
             a->run_no++;
         if (out.new_run || out.version_changed) {
-            copy(a->run_policy_version, sizeof(a->run_policy_version), out.policy_version);
-            copy(a->run_scored_strategy, sizeof(a->run_scored_strategy), out.scored_strategy);
-            copy(a->run_strategy, sizeof(a->run_strategy), out.strategy);
+            arr_str_copy(a->run_policy_version, sizeof(a->run_policy_version), out.policy_version);
+            arr_str_copy(a->run_scored_strategy, sizeof(a->run_scored_strategy),
+                         out.scored_strategy);
+            arr_str_copy(a->run_strategy, sizeof(a->run_strategy), out.strategy);
             a->run_start_ms = out.start_ms;
         }
         e = record_skips(b, a, c, &out, why, whylen);
@@ -890,7 +882,7 @@ static arr_err plan_next(outreach_book *b, outreach_account *a, const outreach_c
         if (!out.escalate_to)
             return end_run(b, a, c, out.rule_id, why, whylen);
         a->run_no++;
-        copy(a->run_strategy, sizeof(a->run_strategy), out.escalate_to);
+        arr_str_copy(a->run_strategy, sizeof(a->run_strategy), out.escalate_to);
         a->run_start_ms = max64(out.escalate_at_ms, a->placed_ms);
     }
     return end_run(b, a, c, "cadence.escalation_limit", why, whylen);
@@ -900,13 +892,14 @@ static arr_err schedule(outreach_book *b, outreach_account *a, char *why, size_t
 {
     const outreach_step *first = earliest_open(a);
     b->last.set = 1;
-    copy(b->last.tenant, sizeof(b->last.tenant), a->tenant);
-    copy(b->last.account, sizeof(b->last.account), a->account);
+    arr_str_copy(b->last.tenant, sizeof(b->last.tenant), a->tenant);
+    arr_str_copy(b->last.account, sizeof(b->last.account), a->account);
     if (first)
         arr_time_format(first->due_ms, b->last.next_at, sizeof(b->last.next_at));
     else
-        copy(b->last.next_at, sizeof(b->last.next_at), "none");
-    copy(b->last.channel, sizeof(b->last.channel), first ? channel_names[first->channel] : "none");
+        arr_str_copy(b->last.next_at, sizeof(b->last.next_at), "none");
+    arr_str_copy(b->last.channel, sizeof(b->last.channel),
+                 first ? channel_names[first->channel] : "none");
     /* As loaded: Redis already has it (it is put before the commit that made it). */
     if (strcmp(a->sched_step_id, first ? first->step_id : "") == 0 &&
         a->sched_due_ms == (first ? first->due_ms : 0))

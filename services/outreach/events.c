@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/buf.h"
 #include "arrears/outbox.h"
 #include "callback.h"
 
@@ -88,16 +89,6 @@ static arr_err time_field(json_t *p, const char *key, int64_t *out, char *why, s
     return e;
 }
 
-/* Copies what fits (fields are sized for what the schemas allow; longer is cut, never
- * overrun). */
-static void copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static arr_err with_account(outreach_book *b, const arr_envelope *env, int create,
                             outreach_account *a, int *found, char *why, size_t whylen)
 {
@@ -170,8 +161,8 @@ static arr_err placed(outreach_book *b, const arr_envelope *env, char *why, size
     a.placed = 1;
     a.regime = strcmp(regime, "creditor") == 0 ? OUTREACH_COMPLIANCE_CREDITOR
                                                : OUTREACH_COMPLIANCE_THIRD_PARTY;
-    copy(a.currency, sizeof(a.currency), currency);
-    copy(a.due_date, sizeof(a.due_date), due);
+    arr_str_copy(a.currency, sizeof(a.currency), currency);
+    arr_str_copy(a.due_date, sizeof(a.due_date), due);
     a.balance_cents = balance;
     a.original_cents = original;
     if (!a.placed_ms)
@@ -193,8 +184,8 @@ static arr_err placed(outreach_book *b, const arr_envelope *env, char *why, size
     a.sms_consent_ms = sms ? (a.sms_consent_ms ? a.sms_consent_ms : env->event_time_ms) : 0;
     a.voice_consent_ms = voice ? (a.voice_consent_ms ? a.voice_consent_ms : env->event_time_ms) : 0;
     if (balance <= 0 && strcmp(a.status, "open") == 0) {
-        copy(a.status, sizeof(a.status), "paid");
-        copy(a.status_rule, sizeof(a.status_rule), OUTREACH_RULE_STATUS_PAID);
+        arr_str_copy(a.status, sizeof(a.status), "paid");
+        arr_str_copy(a.status_rule, sizeof(a.status_rule), OUTREACH_RULE_STATUS_PAID);
     }
     e = index_contacts(b, &a, why, whylen);
     if (e) {
@@ -212,8 +203,8 @@ static arr_err set_status(outreach_book *b, const arr_envelope *env, const char 
     arr_err e = with_account(b, env, 1, &a, &found, why, whylen);
     if (e)
         return e;
-    copy(a.status, sizeof(a.status), status);
-    copy(a.status_rule, sizeof(a.status_rule), rule);
+    arr_str_copy(a.status, sizeof(a.status), status);
+    arr_str_copy(a.status_rule, sizeof(a.status_rule), rule);
     return settle_and_clear(b, &a, env, 1, why, whylen);
 }
 
@@ -235,7 +226,7 @@ static arr_err scored(outreach_book *b, const arr_envelope *env, char *why, size
         return e;
     if (strcmp(a.strategy, strategy) != 0)
         a.run_over[0] = '\0'; /* a new strategy may bring a new cadence */
-    copy(a.strategy, sizeof(a.strategy), strategy);
+    arr_str_copy(a.strategy, sizeof(a.strategy), strategy);
     a.scored_ms = env->event_time_ms;
     return settle_and_clear(b, &a, env, 0, why, whylen);
 }
@@ -261,12 +252,13 @@ static arr_err payment(outreach_book *b, const arr_envelope *env, char *why, siz
     const char *st = status_after ? status_after : (after <= 0 ? "paid" : "open");
     if (!reversal &&
         (strcmp(st, "paid") == 0 || strcmp(st, "settled") == 0 || strcmp(st, "closed") == 0)) {
-        copy(a.status, sizeof(a.status), st);
+        arr_str_copy(a.status, sizeof(a.status), st);
         snprintf(a.status_rule, sizeof(a.status_rule), "status.%s", st);
         stop = 1;
     } else if (reversal && strcmp(st, "open") == 0 &&
                (strcmp(a.status, "paid") == 0 || strcmp(a.status, "settled") == 0)) {
-        copy(a.status, sizeof(a.status), "open"); /* the money came back: outreach goes on */
+        arr_str_copy(a.status, sizeof(a.status),
+                     "open"); /* the money came back: outreach goes on */
         a.status_rule[0] = '\0';
         a.run_over[0] = '\0';
     }
@@ -362,8 +354,8 @@ static arr_err reply(outreach_book *b, const arr_envelope *env, char *why, size_
     } else if (!e && strcmp(intent, "original_creditor_request") == 0) {
         a.original_creditor_ms = a.original_creditor_ms ? a.original_creditor_ms : at;
     } else if (!e && strcmp(intent, "attorney") == 0) {
-        copy(a.status, sizeof(a.status), "attorney");
-        copy(a.status_rule, sizeof(a.status_rule), OUTREACH_RULE_ATTORNEY);
+        arr_str_copy(a.status, sizeof(a.status), "attorney");
+        arr_str_copy(a.status_rule, sizeof(a.status_rule), OUTREACH_RULE_ATTORNEY);
     } else if (!e && strcmp(intent, "promise") == 0) {
         int64_t day;
         /* regular steps wait until the day after the promised date (reconciliation tells
@@ -372,10 +364,10 @@ static arr_err reply(outreach_book *b, const arr_envelope *env, char *why, size_
             parse_date(json_string_value(json_object_get(p, "promised_date")), &day) == ARR_OK
                 ? day + DAY_MS
                 : at + SAYS_PAID_HOLD_MS;
-        copy(a.hold_rule, sizeof(a.hold_rule), "promise.pending");
+        arr_str_copy(a.hold_rule, sizeof(a.hold_rule), "promise.pending");
     } else if (!e && strcmp(intent, "paid") == 0) {
         a.promise_until_ms = at + SAYS_PAID_HOLD_MS;
-        copy(a.hold_rule, sizeof(a.hold_rule), "reply.says_paid");
+        arr_str_copy(a.hold_rule, sizeof(a.hold_rule), "reply.says_paid");
     }
     if (e) {
         outreach_account_clear(&a);
@@ -408,17 +400,17 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
     arr_err e = ARR_OK;
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(outcome, calls[i][0]) == 0) {
-            copy(st->call_outcome, sizeof(st->call_outcome), calls[i][1]);
+            arr_str_copy(st->call_outcome, sizeof(st->call_outcome), calls[i][1]);
             json_object_set_new(extra, "call_outcome", json_string(calls[i][1]));
         }
     }
     if (strcmp(outcome, "delivered") == 0) {
-        copy(st->delivery, sizeof(st->delivery), "delivered");
+        arr_str_copy(st->delivery, sizeof(st->delivery), "delivered");
     } else if (strcmp(outcome, "undelivered_retry") == 0 || strcmp(outcome, "bad_contact") == 0 ||
                strcmp(outcome, "opted_out") == 0) {
         int bad = strcmp(outcome, "bad_contact") == 0, opted = strcmp(outcome, "opted_out") == 0;
-        copy(st->delivery, sizeof(st->delivery),
-             bad ? "bad_contact" : (opted ? "opted_out" : "undelivered"));
+        arr_str_copy(st->delivery, sizeof(st->delivery),
+                     bad ? "bad_contact" : (opted ? "opted_out" : "undelivered"));
         type = "outreach.failed";
         json_object_set_new(extra, "error_code", json_string(code && *code ? code : "none"));
         json_object_set_new(extra, "retriable", json_boolean(!bad && !opted));
@@ -470,8 +462,8 @@ static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *
         return e;
     }
     char account[ARR_ACCOUNT_MAX + 1], step_id[ARR_UUID_STRLEN];
-    copy(account, sizeof(account), PQgetvalue(r, 0, 0));
-    copy(step_id, sizeof(step_id), PQgetvalue(r, 0, 1));
+    arr_str_copy(account, sizeof(account), PQgetvalue(r, 0, 0));
+    arr_str_copy(step_id, sizeof(step_id), PQgetvalue(r, 0, 1));
     PQclear(r);
     outreach_account a;
     int found;
@@ -521,25 +513,17 @@ static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char 
         e = time_field(p, "received_at", &at, why, whylen);
     if (e)
         return e;
+    /* An email is read as the door stored it, subject "\n" text: a STOP alone on a line or
+       in the subject counts (outreach_callback_email_intent). */
     outreach_callback_intent_out in;
-    e = outreach_callback_intent(text, &in);
+    outreach_callback_inbound_email m = {.body = (char *)text, .body_len = strlen(text)};
+    const char *nl = strchr(text, '\n');
+    m.subject_len = nl ? (size_t)(nl - text) : m.body_len;
+    e = strcmp(channel, "email") == 0 ? outreach_callback_email_intent(&m, &in)
+                                      : outreach_callback_intent(text, &in);
     if (e) {
         snprintf(why, whylen, "field payload.text: cannot be read");
         return ARR_EINVAL;
-    }
-    /* An email STOP counts when a line or the subject is the keyword alone. */
-    if (strcmp(channel, "email") == 0 && in.intent != OUTREACH_CALLBACK_INTENT_STOP) {
-        char kw[16];
-        char *copy_text = strdup(text), *save = NULL;
-        for (char *line = copy_text ? strtok_r(copy_text, "\n", &save) : NULL; line;
-             line = strtok_r(NULL, "\n", &save)) {
-            if (outreach_compliance_stop_keyword(line, kw)) {
-                in.intent = OUTREACH_CALLBACK_INTENT_STOP;
-                copy(in.keyword, sizeof(in.keyword), kw);
-                break;
-            }
-        }
-        free(copy_text);
     }
     char address_id[OUTREACH_FACTS_ID_LEN + 1];
     outreach_facts_address_id(env->tenant, from, address_id);
@@ -569,7 +553,7 @@ static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char 
                                 b->who.version, b->who.instance, arr_clock_now_ms(b->clock));
         if (e)
             break;
-        copy(out.account, sizeof(out.account), account);
+        arr_str_copy(out.account, sizeof(out.account), account);
         out.event_time_ms = c.at_ms;
         char *value = NULL, key[ARR_KEY_MAX];
         size_t len;

@@ -3,14 +3,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
+#include "arrears/buf.h"
 
 static arr_err get_str(json_t *obj, const char *key, const char **out, const char *where, char *why,
                        size_t whylen)
@@ -87,7 +80,7 @@ static arr_err read_emails(const char *tenant, json_t *arr, outreach_facts *f, c
         if (!addr || !*addr)
             continue;
         outreach_contact_point *p = &f->emails[f->nemails++];
-        copy_str(p->address, sizeof(p->address), addr);
+        arr_str_copy(p->address, sizeof(p->address), addr);
         outreach_facts_address_id(tenant, p->address, p->id);
         /* consent false: the consumer opted out of e-mail at the creditor */
         p->consent = json_object_get(e, "consent") ? get_bool(e, "consent") : 1;
@@ -119,7 +112,7 @@ static arr_err read_phones(const char *tenant, json_t *arr, outreach_facts *f, c
         if (!num || num[0] != '+')
             continue;
         outreach_contact_point *p = &f->phones[f->nphones++];
-        copy_str(p->address, sizeof(p->address), num);
+        arr_str_copy(p->address, sizeof(p->address), num);
         outreach_facts_address_id(tenant, p->address, p->id);
         p->mobile = !type || strcmp(type, "landline") != 0; /* unknown: the stricter case */
         p->consent = get_bool(ph, "sms_consent") && p->mobile;
@@ -177,7 +170,7 @@ arr_err outreach_facts_read(const char *tenant, json_t *debtor, outreach_facts *
 {
     outreach_facts f;
     memset(&f, 0, sizeof(f));
-    copy_str(f.lang, sizeof(f.lang), "en");
+    arr_str_copy(f.lang, sizeof(f.lang), "en");
     if (!json_is_object(debtor)) {
         *out = f;
         return ARR_OK;
@@ -206,18 +199,18 @@ arr_err outreach_facts_read(const char *tenant, json_t *debtor, outreach_facts *
         e = check_zones(json_object_get(debtor, "timezones"), why, whylen);
     if (e)
         return e;
-    copy_str(f.first_name, sizeof(f.first_name), first);
+    arr_str_copy(f.first_name, sizeof(f.first_name), first);
     snprintf(f.full_name, sizeof(f.full_name), "%s%s%s", first ? first : "",
              first && last ? " " : "", last ? last : "");
     if (lang && strlen(lang) == 2)
-        copy_str(f.lang, sizeof(f.lang), lang);
+        arr_str_copy(f.lang, sizeof(f.lang), lang);
     size_t i;
     json_t *z;
     json_array_foreach(json_object_get(debtor, "timezones"), i, z)
     {
         const char *name = json_string_value(z);
         if (name && f.nzones < OUTREACH_FACTS_ZONES && strlen(name) < sizeof(f.zones[0]))
-            copy_str(f.zones[f.nzones++], sizeof(f.zones[0]), name);
+            arr_str_copy(f.zones[f.nzones++], sizeof(f.zones[0]), name);
     }
     read_address(json_object_get(debtor, "address"), &f);
     *out = f;

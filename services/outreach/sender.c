@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arrears/buf.h"
 #include <time.h>
 #include "arrears/hash.h"
 #include "arrears/outbox.h"
@@ -30,27 +31,16 @@ typedef struct worker {
     int64_t next_sweep_ms;
 } worker;
 
-static int64_t real_now_ms(void)
+/* The real clock (leases, rate limits and the real-time mode run on it). */
+static int64_t real_now_ms(const outreach_sender *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return arr_clock_now_ms(&s->clock);
 }
 
 static void sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-/* Copies what fits (fields are sized for what the schemas allow; longer is cut, never
- * overrun). */
-static void copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 static void log_err(worker *w, const char *what, const char *why)
@@ -65,7 +55,7 @@ static arr_err due_limit(worker *w, int64_t *limit, int *ok, char *why, size_t w
 {
     *ok = 1;
     if (!w->cfg->campaign) {
-        *limit = real_now_ms();
+        *limit = real_now_ms(w->s);
         return ARR_OK;
     }
     const char *p[] = {w->cfg->ns};
@@ -133,7 +123,7 @@ static arr_err render(worker *w, const outreach_account *a, const outreach_step 
     int64_t end_ms;
     if (nz && !outreach_compliance_validation_period_end(at_ms, zp, nz, &end_ms, why, whylen)) {
         date_of(end_ms - 1, ed);
-        copy(end_date, sizeof(end_date), ed);
+        arr_str_copy(end_date, sizeof(end_date), ed);
     }
     int es = strcmp(a->facts.lang, "es") == 0;
     const char *fallback = es ? "cliente" : "customer";
@@ -177,7 +167,8 @@ static void take_token(worker *w, outreach_compliance_channel ch)
         int64_t wait = 0;
         char why[256];
         if (outreach_ratelimit_take(w->redis, w->cfg->ns, outreach_cadence_channel_name(ch), rate,
-                                    w->cfg->burst[ch], real_now_ms(), &wait, why, sizeof(why))) {
+                                    w->cfg->burst[ch], real_now_ms(w->s), &wait, why,
+                                    sizeof(why))) {
             log_err(w, "rate limit unavailable: sending without it", why);
             return; /* the provider's own limit answers 429, which is retried */
         }
@@ -219,7 +210,7 @@ static void deliver(worker *w, const outreach_account *a, const outreach_step *s
                                          key, res);
     } else {
         res->outcome = OUTREACH_CHANNEL_PERMANENT;
-        copy(res->code, sizeof(res->code), "channel_not_configured");
+        arr_str_copy(res->code, sizeof(res->code), "channel_not_configured");
         snprintf(res->detail, sizeof(res->detail), "no %s channel is configured",
                  outreach_cadence_channel_name(st->channel));
     }
@@ -230,12 +221,12 @@ static void deliver(worker *w, const outreach_account *a, const outreach_step *s
 static void synthetic_cause(const outreach_account *a, const outreach_step *st, arr_envelope *env)
 {
     arr_envelope_init(env);
-    copy(env->event_id, sizeof(env->event_id), st->step_id);
-    copy(env->correlation_id, sizeof(env->correlation_id), st->step_id);
-    copy(env->event_type, sizeof(env->event_type), "outreach.step_due");
+    arr_str_copy(env->event_id, sizeof(env->event_id), st->step_id);
+    arr_str_copy(env->correlation_id, sizeof(env->correlation_id), st->step_id);
+    arr_str_copy(env->event_type, sizeof(env->event_type), "outreach.step_due");
     env->schema_version = 1;
-    copy(env->tenant, sizeof(env->tenant), a->tenant);
-    copy(env->account, sizeof(env->account), a->account);
+    arr_str_copy(env->tenant, sizeof(env->tenant), a->tenant);
+    arr_str_copy(env->account, sizeof(env->account), a->account);
 }
 
 static arr_err ack(worker *w, const outreach_schedule_item *it)
@@ -277,7 +268,7 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
         return e;
     }
     if (d.verdict == OUTREACH_COMPLIANCE_SUPPRESS) {
-        copy(st->status, sizeof(st->status), "suppressed");
+        arr_str_copy(st->status, sizeof(st->status), "suppressed");
         st->done_ms = c->at_ms;
         arr_time_format(c->at_ms, t, sizeof(t));
         e = outreach_book_step_update(&w->book, a, st, d.rule_id, -1, why, whylen);
@@ -293,10 +284,10 @@ static arr_err decide_planned(worker *w, outreach_account *a, outreach_step *st,
         (void)it;
         return e;
     }
-    copy(st->status, sizeof(st->status), "sending");
+    arr_str_copy(st->status, sizeof(st->status), "sending");
     st->attempts++;
-    copy(st->address_id, sizeof(st->address_id), pt->id);
-    copy(st->lang, sizeof(st->lang), a->facts.lang);
+    arr_str_copy(st->address_id, sizeof(st->address_id), pt->id);
+    arr_str_copy(st->lang, sizeof(st->lang), a->facts.lang);
     *go = 1;
     return outreach_book_step_update(&w->book, a, st, NULL, -1, why, whylen);
 }
@@ -313,13 +304,13 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
     if (res->outcome == OUTREACH_CHANNEL_ACCEPTED) {
         int64_t cost = 0;
         outreach_cadence_unit_cost(t->cadence, (outreach_cadence_unit)st->channel, &cost);
-        copy(st->status, sizeof(st->status), "sent");
+        arr_str_copy(st->status, sizeof(st->status), "sent");
         st->done_ms = c->at_ms;
         st->cost_cents = cost;
-        copy(st->provider_message_id, sizeof(st->provider_message_id), res->provider_id);
+        arr_str_copy(st->provider_message_id, sizeof(st->provider_message_id), res->provider_id);
         if (r) {
-            copy(st->template_version, sizeof(st->template_version), r->version);
-            copy(st->lang, sizeof(st->lang), r->lang);
+            arr_str_copy(st->template_version, sizeof(st->template_version), r->version);
+            arr_str_copy(st->lang, sizeof(st->lang), r->lang);
         }
         if (st->kind == OUTREACH_COMPLIANCE_VALIDATION_NOTICE && !a->validation_ms)
             a->validation_ms = c->at_ms;
@@ -348,7 +339,7 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
             wait = (int64_t)res->retry_after_s * 1000;
         /* back to planned: the retry is decided again at its time (window, caps, a payment
            meanwhile) and goes with the same key, so a provider that did take it dedups it */
-        copy(st->status, sizeof(st->status), "planned");
+        arr_str_copy(st->status, sizeof(st->status), "planned");
         st->due_ms = c->at_ms + wait;
         char suffix[24];
         snprintf(suffix, sizeof(suffix), "/%d", st->attempts);
@@ -371,7 +362,7 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
         int bad = res->outcome == OUTREACH_CHANNEL_PERMANENT_CONTACT;
         int opted = res->outcome == OUTREACH_CHANNEL_OPTED_OUT;
         const char *ch = outreach_cadence_channel_name(st->channel);
-        copy(st->status, sizeof(st->status), "failed");
+        arr_str_copy(st->status, sizeof(st->status), "failed");
         st->done_ms = c->at_ms;
         if (bad && st->address_id[0])
             e = outreach_book_bad_contact(&w->book, a, st->address_id, ch,
@@ -466,7 +457,7 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
     }
     /* 'sending' since less than a lease: its sender is alive and at work (our claim came
        from a lease that ran out under it). Sent again only once that sender is surely gone. */
-    if (strcmp(st->status, "sending") == 0 && real_now_ms() - st->updated_ms < w->cfg->lease_ms)
+    if (strcmp(st->status, "sending") == 0 && real_now_ms(w->s) - st->updated_ms < w->cfg->lease_ms)
         return finish(w, 0, why, whylen);
     arr_envelope cause;
     synthetic_cause(w->acct, st, &cause);
@@ -509,12 +500,12 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
     memset(&res, 0, sizeof(res));
     if (!pt) {
         res.outcome = OUTREACH_CHANNEL_PERMANENT_CONTACT;
-        copy(res.code, sizeof(res.code), "contact.gone");
-        copy(res.detail, sizeof(res.detail), "the contact point is no longer on file");
+        arr_str_copy(res.code, sizeof(res.code), "contact.gone");
+        arr_str_copy(res.detail, sizeof(res.detail), "the contact point is no longer on file");
     } else if (re) {
         res.outcome = OUTREACH_CHANNEL_PERMANENT;
-        copy(res.code, sizeof(res.code), "template.render");
-        copy(res.detail, sizeof(res.detail), rwhy);
+        arr_str_copy(res.code, sizeof(res.code), "template.render");
+        arr_str_copy(res.detail, sizeof(res.detail), rwhy);
     } else {
         const outreach_contact_point *p2 = point_by_id(copy_acct, snapshot.address_id);
         deliver(w, copy_acct, &snapshot, p2, &r, at_ms, &res);
@@ -568,7 +559,7 @@ static arr_err connect_all(worker *w, char *why, size_t whylen)
 static int cycle(worker *w)
 {
     char why[512];
-    int64_t real = real_now_ms();
+    int64_t real = real_now_ms(w->s);
     if (real >= w->next_expire_ms) {
         size_t requeued = 0;
         outreach_schedule_expire(w->redis, w->cfg->ns, real, OUTREACH_SCHEDULE_CLAIM_MAX, &requeued,
@@ -605,8 +596,8 @@ static int cycle(worker *w)
     /* Claims are worked on only while their lease surely runs: what is left goes back when
        it ends, untouched, rather than be worked on by two senders. */
     int64_t deadline = real + w->cfg->lease_ms * 3 / 4;
-    for (size_t i = 0; i < n && !atomic_load(w->s->stop) && real_now_ms() < deadline; i++) {
-        int64_t at = w->cfg->campaign ? items[i].due_ms : real_now_ms();
+    for (size_t i = 0; i < n && !atomic_load(w->s->stop) && real_now_ms(w->s) < deadline; i++) {
+        int64_t at = w->cfg->campaign ? items[i].due_ms : real_now_ms(w->s);
         e = process(w, &items[i], at, why, sizeof(why));
         if (e) {
             /* left to its lease: claimed again once it ends */
@@ -645,7 +636,6 @@ static void *run(void *opaque)
         w.tz = NULL;
         sleep_ms(1000);
     }
-    arr_clock_init_real(&s->clock);
     w.book = (outreach_book){.pg = w.pg,
                              .redis = w.redis,
                              .ns = w.cfg->ns,
@@ -671,6 +661,7 @@ arr_err outreach_sender_start(outreach_sender *s, const outreach_sender_cfg *cfg
                               char *why, size_t whylen)
 {
     memset(s, 0, sizeof(*s));
+    arr_clock_init_real(&s->clock);
     s->cfg = cfg;
     s->stop = stop;
     if (pthread_create(&s->thread, NULL, run, s) != 0) {

@@ -224,3 +224,18 @@ Test(buf, free_is_idempotent)
     arr_buf_free(&b);
     cr_expect_null(b.data);
 }
+
+Test(buf, str_copy_cuts_and_terminates)
+{
+    char d[5];
+    memset(d, 'x', sizeof(d));
+    arr_str_copy(d, sizeof(d), "abcdefgh");
+    cr_assert_str_eq(d, "abcd");
+    arr_str_copy(d, sizeof(d), "ab");
+    cr_assert_str_eq(d, "ab");
+    arr_str_copy(d, sizeof(d), NULL);
+    cr_assert_str_eq(d, "");
+    char one[1] = {'x'};
+    arr_str_copy(one, sizeof(one), "abc");
+    cr_assert_eq(one[0], '\0');
+}

@@ -24,4 +24,8 @@ void arr_buf_truncate(arr_buf *b, size_t len);
 char *arr_buf_steal(arr_buf *b);
 void arr_buf_free(arr_buf *b);
 
+/* Copies what fits of src (NULL: "") into dst of cap >= 1 bytes, always NUL-terminated: for
+ * fixed-size fields sized to what their schema allows, where longer is cut, never overrun. */
+void arr_str_copy(char *dst, size_t cap, const char *src);
+
 #endif
