@@ -28,6 +28,10 @@ int cli_model(cli_ctx *c, int argc, char **argv);
 int cli_clock(cli_ctx *c, int argc, char **argv);
 int cli_cache(cli_ctx *c, int argc, char **argv);
 int cli_payments(cli_ctx *c, int argc, char **argv);
+int cli_account(cli_ctx *c, int argc, char **argv);
+int cli_report(cli_ctx *c, int argc, char **argv);
+int cli_replay(cli_ctx *c, int argc, char **argv);
+int cli_retention(cli_ctx *c, int argc, char **argv);
 
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);

@@ -25,7 +25,11 @@ static void usage(FILE *to)
             "  clock tick       a collection day begins: daily re-scoring\n"
             "  cache rebuild    the cached view of every account in Redis, from PostgreSQL\n"
             "  payments import  a bank or processor file (camt.053/054, BAI2, NACHA, JSON)\n"
-            "  payments exceptions|resolve|arrange|verify  reconciliation's operator side\n\n"
+            "  payments exceptions|resolve|arrange|verify  reconciliation's operator side\n"
+            "  account show|history  one account's state, and every event that touched it\n"
+            "  replay           re-run a service's decisions on its recorded inputs, compare\n"
+            "  report           the business measures of a tenant over a period\n"
+            "  retention        anonymise closed accounts past their retention period\n\n"
             "Configuration: FILE or $ARR_CONFIG (KEY=VALUE lines), overridden by the\n"
             "environment: ARR_KAFKA_BROKERS, ARR_PG_CONNINFO, ARR_REDIS_HOST, ARR_REDIS_PORT,\n"
             "ARR_CATALOG (default %s/proto/topics.json), ARR_SQL_DIR (default %s/deploy/sql),\n"
@@ -97,9 +101,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(cli_ctx *, int, char **);
-    } commands[] = {{"topics", cli_topics}, {"db", cli_db},         {"status", cli_status},
-                    {"sample", cli_sample}, {"ingest", cli_ingest}, {"model", cli_model},
-                    {"clock", cli_clock},   {"cache", cli_cache},   {"payments", cli_payments}};
+    } commands[] = {{"topics", cli_topics},      {"db", cli_db},         {"status", cli_status},
+                    {"sample", cli_sample},      {"ingest", cli_ingest}, {"model", cli_model},
+                    {"clock", cli_clock},        {"cache", cli_cache},   {"payments", cli_payments},
+                    {"account", cli_account},    {"report", cli_report}, {"replay", cli_replay},
+                    {"retention", cli_retention}};
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
