@@ -5,6 +5,20 @@
 -- decision trail kept). Written only by the audit service; idempotent by event id, so a
 -- redelivery or a second publication of the same event is recorded once.
 CREATE SCHEMA IF NOT EXISTS audit;
+-- Every service schema has the outbox and inbox that the common service code prepares; the
+-- recorder publishes nothing and dedupes by event id, so both stay empty.
+CREATE TABLE audit.outbox (
+    id         bigserial PRIMARY KEY,
+    topic      text NOT NULL,
+    key        text NOT NULL,
+    value      text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE audit.inbox (
+    event_id        uuid PRIMARY KEY,
+    topic           text NOT NULL,
+    kafka_partition integer NOT NULL,
+    kafka_offset    bigint NOT NULL,
+    processed_at    timestamptz NOT NULL DEFAULT now());
 
 CREATE TABLE audit.events (
     event_id        uuid PRIMARY KEY,
