@@ -72,11 +72,19 @@ static arr_err step(arr_svc *s, audit_store *st, char *why, size_t whylen)
         return ARR_ETIMEOUT;
     arr_metric_add(s->m_consumed, n);
     arr_err e = ARR_OK;
-    for (int i = 0; !e && i < n; i++)
+    long recorded = 0, undecodable = 0, r, u;
+    for (int i = 0; !e && i < n; i++) {
         e = audit_store_add(st, &in[i]);
-    long recorded = 0, undecodable = 0;
-    if (!e)
-        e = audit_store_flush(st, s->pg, &recorded, &undecodable, why, whylen);
+        if (e == ARR_ELIMIT && !(e = audit_store_flush(st, s->pg, &r, &u, why, whylen))) {
+            recorded += r;
+            undecodable += u;
+            e = audit_store_add(st, &in[i]); /* alone it fits: messages are 1 MiB at most */
+        }
+    }
+    if (!e && !(e = audit_store_flush(st, s->pg, &r, &u, why, whylen))) {
+        recorded += r;
+        undecodable += u;
+    }
     if (!e) {
         arr_metric_add(s->m_published, recorded);
         arr_metric_add(s->m_duplicates, n - recorded - undecodable);

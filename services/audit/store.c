@@ -73,6 +73,12 @@ arr_err audit_store_new(const char *ns, audit_store **out)
         return ARR_EINVAL;
     }
     snprintf(st->ns, sizeof(st->ns), "%s", ns);
+    for (int c = 0; c < C__COUNT; c++)
+        arr_buf_init(&st->ev[c],
+                     c == C_MESSAGE ? AUDIT_STORE_BYTES_MAX : AUDIT_STORE_BYTES_MAX / 8);
+    for (int c = 0; c < U__COUNT; c++)
+        arr_buf_init(&st->un[c], c == U_RAW ? AUDIT_STORE_BYTES_MAX : AUDIT_STORE_BYTES_MAX / 8);
+    arr_buf_init(&st->scratch, 8 * 1024 * 1024);
     reset(st);
     *out = st;
     return ARR_OK;
@@ -137,7 +143,40 @@ static arr_err add_undecodable(audit_store *st, const arr_kafka_msg *msg, const 
     return e;
 }
 
+/* A row that did not fit is taken back whole, so the columns stay aligned. */
+static void mark(const audit_store *st, size_t ev[C__COUNT], size_t un[U__COUNT])
+{
+    for (int c = 0; c < C__COUNT; c++)
+        ev[c] = st->ev[c].len;
+    for (int c = 0; c < U__COUNT; c++)
+        un[c] = st->un[c].len;
+}
+
+static void undo(audit_store *st, const size_t ev[C__COUNT], const size_t un[U__COUNT])
+{
+    for (int c = 0; c < C__COUNT; c++)
+        arr_buf_truncate(&st->ev[c], ev[c]);
+    for (int c = 0; c < U__COUNT; c++)
+        arr_buf_truncate(&st->un[c], un[c]);
+}
+
+static arr_err add(audit_store *st, const arr_kafka_msg *msg);
+
 arr_err audit_store_add(audit_store *st, const arr_kafka_msg *msg)
+{
+    size_t ev[C__COUNT], un[U__COUNT];
+    long n_ev = st->n_ev, n_un = st->n_un;
+    mark(st, ev, un);
+    arr_err e = add(st, msg);
+    if (e) {
+        undo(st, ev, un);
+        st->n_ev = n_ev;
+        st->n_un = n_un;
+    }
+    return e;
+}
+
+static arr_err add(audit_store *st, const arr_kafka_msg *msg)
 {
     arr_envelope env;
     arr_envelope_init(&env);

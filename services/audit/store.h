@@ -20,8 +20,12 @@ arr_err audit_store_new(const char *ns, audit_store **out);
 void audit_store_free(audit_store *st);
 /* Prepares the statements on pg (once per connection). */
 arr_err audit_store_prepare(arr_pg *pg, char *why, size_t whylen);
+/* Bytes a batch may hold per column: a batch that reaches it is written before it grows. */
+#define AUDIT_STORE_BYTES_MAX (64u * 1024 * 1024)
+
 /* Adds one consumed message: an envelope goes to the events, anything else (with the
- * decoder's reason) to the undecodable. Borrows msg for the call only. */
+ * decoder's reason) to the undecodable. Borrows msg for the call only. ARR_ELIMIT (the batch
+ * unchanged) when it does not fit: flush, then add it again. */
 arr_err audit_store_add(audit_store *st, const arr_kafka_msg *msg);
 /* Writes the batch in one PostgreSQL transaction (committed on ARR_OK) and empties it.
  * *recorded: events newly recorded (not seen before); *undecodable: messages kept as such. */

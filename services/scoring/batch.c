@@ -487,7 +487,7 @@ static arr_err load(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
 
 /* ------------------------------------------------------------------ scoring */
 
-static int triggers_score(const char *type)
+int scoring_triggers_score(const char *type)
 {
     static const char *const triggers[] = {
         "account.placed",         "account.updated",  "account.closed",
@@ -685,7 +685,7 @@ static arr_err apply_all(scoring_batch *b, const scoring_engine *engine, const a
             continue; /* a type scoring does not fold (other services' events share the topics) */
         a->dirty = 1;
         a->partition = it->partition;
-        if (triggers_score(it->env.event_type))
+        if (scoring_triggers_score(it->env.event_type))
             e = score_one(b, ai, &it->env, engine, who, now_ms, why, whylen);
     }
     return e;

@@ -36,6 +36,10 @@ typedef struct scoring_scored {
     const char *state; /* the encoded feature state */
 } scoring_scored;
 
+/* 1 when an event of this type is scored once folded (placements, updates, payments,
+ * promises, replies), 0 for the rest (outreach.sent only folds; the clock re-scores). */
+int scoring_triggers_score(const char *event_type);
+
 arr_err scoring_batch_new(scoring_batch **out);
 void scoring_batch_free(scoring_batch *b);
 /* The topic namespace (ARR_TOPIC_PREFIX; "" in production) the accounts are recorded under: a
