@@ -9,6 +9,7 @@
 #     reason (the score's reason codes and versions, the contact's rule or template);
 #   - `arrears replay --service scoring` over the whole run reproduces every recorded decision
 #     exactly, in both runs (run B: the flush changed no decision);
+#   - run B's recorder, killed with SIGKILL mid-run, loses and doubles nothing;
 #   - the same replay with a changed strategy table reports differences and names the strategy
 #     table version change as their cause;
 #   - run B ends in the same state as run A: balances, payments, scores and contact steps.
@@ -81,6 +82,7 @@ campaign() {
   export ARR_TOPIC_PREFIX=$ns
   "$cli" topics apply >/dev/null
   start_service audit $((port + 0)) au-$name-$stamp
+  audit_pid=$E2E_LAST_PID
   start_service scoring $((port + 1)) sc-$name-$stamp
   start_service reconciliation $((port + 2)) rc-$name-$stamp
   start_service outreach $((port + 3)) ou-$name-$stamp
@@ -114,6 +116,13 @@ PY
     if ((d == 2)); then
       "$cli" payments import "$E2E_TMP/pay/payments.jsonl" --format json --tenant "$tenant" \
         --wait 120 >"$E2E_TMP/pay-$name.out" 2>&1 || fail "run $name: payments import"
+    fi
+    if ((d == 1 && flush_day >= 0)); then
+      # The recorder killed mid-day: restarted, it records what it missed, each event once.
+      kill -KILL "$audit_pid"
+      start_service audit $((port + 0)) au-$name-$stamp
+      audit_pid=$E2E_LAST_PID
+      check "run $name: the audit recorder killed (SIGKILL) on day $d is ready again" wait_for 60 ready "$port"
     fi
     if ((d == flush_day)); then
       redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" flushall >/dev/null
