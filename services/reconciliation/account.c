@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "entry.h"
 
 static const char *const bucket_names[] = {"fees", "interest", "principal", "credit"};
 static const char *const status_names[] = {"open", "paid", "settled", "closed"};
@@ -660,4 +661,84 @@ arr_err recon_account_terms_from_json(recon_account *a, json_t *j, char *why, si
         sval(st, "by", a->settlement.settled_by, sizeof(a->settlement.settled_by));
     }
     return ARR_OK;
+}
+
+/* ---- configuration and terms from their JSON (files, the arrange command) ---- */
+
+arr_err recon_waterfall_load(const char *path, const char *tenant, recon_waterfall *w, char *why,
+                             size_t whylen)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        return arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: %s", path, jerr.text);
+    json_t *tenants = json_object_get(root, "tenants");
+    json_t *t = json_object_get(tenants, tenant);
+    if (!t)
+        t = json_object_get(tenants, "*");
+    arr_err e =
+        t ? recon_waterfall_from_json(t, w, why, whylen)
+          : arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: no entry for %s nor *", path, tenant);
+    json_decref(root);
+    return e;
+}
+
+static arr_err terms_date(json_t *o, const char *k, int64_t *ms, char *why, size_t whylen)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    if (!s || recon_date_ms(s, strlen(s), ms) != ARR_OK)
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a date YYYY-MM-DD", k);
+    return ARR_OK;
+}
+
+static arr_err terms_cents(json_t *o, const char *k, int64_t *v, char *why, size_t whylen)
+{
+    json_t *j = json_object_get(o, k);
+    if (!json_is_integer(j) || json_integer_value(j) <= 0)
+        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a positive integer", k);
+    *v = json_integer_value(j);
+    return ARR_OK;
+}
+
+static int terms_grace(json_t *o, int dflt)
+{
+    json_t *g = json_object_get(o, "grace_days");
+    return json_is_integer(g) ? (int)json_integer_value(g) : dflt;
+}
+
+arr_err recon_account_set_terms(recon_account *a, const char *kind, json_t *t, const char *id,
+                                char *why, size_t whylen)
+{
+    arr_err e;
+    if (strcmp(kind, "plan") == 0) {
+        json_t *inst = json_object_get(t, "instalments");
+        size_t n = json_array_size(inst);
+        if (!json_is_array(inst) || n == 0 || n > RECON_INSTALMENTS_MAX)
+            return arr_errbuf_fail(ARR_EINVAL, why, whylen,
+                                   "field instalments: 1 to %d instalments", RECON_INSTALMENTS_MAX);
+        int64_t due[RECON_INSTALMENTS_MAX], amt[RECON_INSTALMENTS_MAX];
+        for (size_t i = 0; i < n; i++) {
+            json_t *x = json_array_get(inst, i);
+            if ((e = terms_date(x, "due_date", &due[i], why, whylen)) ||
+                (e = terms_cents(x, "amount_cents", &amt[i], why, whylen)))
+                return e;
+        }
+        return recon_account_set_plan(a, id, due, amt, (int)n, terms_grace(t, 5), why, whylen);
+    }
+    if (strcmp(kind, "promise") == 0) {
+        int64_t amount, date;
+        if ((e = terms_cents(t, "amount_cents", &amount, why, whylen)) ||
+            (e = terms_date(t, "date", &date, why, whylen)))
+            return e;
+        return recon_account_set_promise(a, id, amount, date, terms_grace(t, 3), why, whylen);
+    }
+    if (strcmp(kind, "settlement") == 0) {
+        int64_t amount, from, until;
+        if ((e = terms_cents(t, "amount_cents", &amount, why, whylen)) ||
+            (e = terms_date(t, "from", &from, why, whylen)) ||
+            (e = terms_date(t, "until", &until, why, whylen)))
+            return e;
+        return recon_account_set_settlement(a, id, amount, from, until, why, whylen);
+    }
+    return arr_errbuf_fail(ARR_EINVAL, why, whylen, "kind: plan, promise or settlement");
 }

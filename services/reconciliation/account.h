@@ -116,6 +116,10 @@ typedef struct recon_waterfall {
 
 /* {"version":"...","order":["fees","interest","principal"],"oldest_invoice_first":false} */
 arr_err recon_waterfall_from_json(json_t *j, recon_waterfall *out, char *why, size_t whylen);
+/* The waterfall of tenant in the file at path ({"tenants": {"<tenant>"|"*": {...}}}): the
+ * service's and the replay's one reading of deploy/reconciliation/waterfalls.json. */
+arr_err recon_waterfall_load(const char *path, const char *tenant, recon_waterfall *w, char *why,
+                             size_t whylen);
 void recon_waterfall_default(recon_waterfall *out);
 
 /* One allocation of a payment (or, negative, of a reversal) to a bucket of an invoice. */
@@ -198,6 +202,12 @@ int recon_account_consistent(const recon_account *a);
 /* The state as JSON (items and terms; the ledger figures travel in columns) and back. */
 json_t *recon_account_terms_json(const recon_account *a);
 arr_err recon_account_terms_from_json(recon_account *a, json_t *j, char *why, size_t whylen);
+/* An arrangement's terms as `arrears payments arrange` takes them, on a: kind "plan"
+ * ({"instalments":[{"due_date","amount_cents"}],"grace_days"}), "promise" ({"amount_cents",
+ * "date","grace_days"}) or "settlement" ({"amount_cents","from","until"}). ARR_EINVAL with the
+ * field in why. Borrows t and id. */
+arr_err recon_account_set_terms(recon_account *a, const char *kind, json_t *t, const char *id,
+                                char *why, size_t whylen);
 
 const char *recon_bucket_name(recon_bucket b);
 int recon_bucket_from_name(const char *s, recon_bucket *out);

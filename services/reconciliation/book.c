@@ -148,24 +148,6 @@ void recon_book_free(recon_book *b)
 }
 
 /* The waterfall of a tenant from waterfalls.json {"tenants": {"<t>": {...}, "*": {...}}}. */
-static arr_err load_waterfall(const char *path, const char *tenant, recon_waterfall *w, char *why,
-                              size_t whylen)
-{
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root)
-        return arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: %s", path, jerr.text);
-    json_t *tenants = json_object_get(root, "tenants");
-    json_t *t = json_object_get(tenants, tenant);
-    if (!t)
-        t = json_object_get(tenants, "*");
-    arr_err e =
-        t ? recon_waterfall_from_json(t, w, why, whylen)
-          : arr_errbuf_fail(ARR_ECONFIG, why, whylen, "%s: no entry for %s nor *", path, tenant);
-    json_decref(root);
-    return e;
-}
-
 static arr_err policies(recon_book *b, const char *tenant, int *slot, char *why, size_t whylen)
 {
     for (int i = 0; i < b->n_tenants; i++)
@@ -181,7 +163,7 @@ static arr_err policies(recon_book *b, const char *tenant, int *slot, char *why,
         recon_match_config_load(b->matching_path, tenant, &b->tenants[i].match, why, whylen);
     if (e)
         return e;
-    e = load_waterfall(b->waterfall_path, tenant, &b->tenants[i].waterfall, why, whylen);
+    e = recon_waterfall_load(b->waterfall_path, tenant, &b->tenants[i].waterfall, why, whylen);
     if (e) {
         recon_match_config_free(&b->tenants[i].match);
         return e;
@@ -914,66 +896,6 @@ arr_err recon_book_resolve(recon_book *b, const arr_envelope *cause, const char 
     return e;
 }
 
-static arr_err date_field(json_t *o, const char *k, int64_t *ms, char *why, size_t whylen)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    if (!s || recon_date_ms(s, strlen(s), ms) != ARR_OK)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a date YYYY-MM-DD", k);
-    return ARR_OK;
-}
-
-static arr_err cents_field(json_t *o, const char *k, int64_t *v, char *why, size_t whylen)
-{
-    json_t *j = json_object_get(o, k);
-    if (!json_is_integer(j) || json_integer_value(j) <= 0)
-        return arr_errbuf_fail(ARR_EINVAL, why, whylen, "field %s: must be a positive integer", k);
-    *v = json_integer_value(j);
-    return ARR_OK;
-}
-
-static int grace(json_t *o, int dflt)
-{
-    json_t *g = json_object_get(o, "grace_days");
-    return json_is_integer(g) ? (int)json_integer_value(g) : dflt;
-}
-
-static arr_err set_terms(recon_account *a, const char *kind, json_t *t, const char *id, char *why,
-                         size_t whylen)
-{
-    arr_err e;
-    if (strcmp(kind, "plan") == 0) {
-        json_t *inst = json_object_get(t, "instalments");
-        size_t n = json_array_size(inst);
-        if (!json_is_array(inst) || n == 0 || n > RECON_INSTALMENTS_MAX)
-            return arr_errbuf_fail(ARR_EINVAL, why, whylen,
-                                   "field instalments: 1 to %d instalments", RECON_INSTALMENTS_MAX);
-        int64_t due[RECON_INSTALMENTS_MAX], amt[RECON_INSTALMENTS_MAX];
-        for (size_t i = 0; i < n; i++) {
-            json_t *x = json_array_get(inst, i);
-            if ((e = date_field(x, "due_date", &due[i], why, whylen)) ||
-                (e = cents_field(x, "amount_cents", &amt[i], why, whylen)))
-                return e;
-        }
-        return recon_account_set_plan(a, id, due, amt, (int)n, grace(t, 5), why, whylen);
-    }
-    if (strcmp(kind, "promise") == 0) {
-        int64_t amount, date;
-        if ((e = cents_field(t, "amount_cents", &amount, why, whylen)) ||
-            (e = date_field(t, "date", &date, why, whylen)))
-            return e;
-        return recon_account_set_promise(a, id, amount, date, grace(t, 3), why, whylen);
-    }
-    if (strcmp(kind, "settlement") == 0) {
-        int64_t amount, from, until;
-        if ((e = cents_field(t, "amount_cents", &amount, why, whylen)) ||
-            (e = date_field(t, "from", &from, why, whylen)) ||
-            (e = date_field(t, "until", &until, why, whylen)))
-            return e;
-        return recon_account_set_settlement(a, id, amount, from, until, why, whylen);
-    }
-    return arr_errbuf_fail(ARR_EINVAL, why, whylen, "kind: plan, promise or settlement");
-}
-
 arr_err recon_book_arrange(recon_book *b, const arr_envelope *cause, const char *kind,
                            json_t *terms, const char *made_by, char *why, size_t whylen)
 {
@@ -996,7 +918,7 @@ arr_err recon_book_arrange(recon_book *b, const arr_envelope *cause, const char 
     free(tj);
     if (e || arr_pg_affected(b->pg) == 0)
         return e; /* the same arrangement again: made once */
-    e = set_terms(&a, kind, terms, id, why, whylen);
+    e = recon_account_set_terms(&a, kind, terms, id, why, whylen);
     if (!e)
         e = save_account(b, cause->tenant, cause->account, &a, cause->event_time_ms, 1, NULL, why,
                          whylen);

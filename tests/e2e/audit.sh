@@ -12,6 +12,8 @@
 #   - run B's recorder, killed with SIGKILL mid-run, loses and doubles nothing;
 #   - the same replay with a changed strategy table reports differences and names the strategy
 #     table version change as their cause;
+#   - the reconciliation replay reproduces every allocation and unmatched payment, and names a
+#     changed waterfall as the cause of the differences it then finds;
 #   - run B ends in the same state as run A: balances, payments, scores and contact steps.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
@@ -120,6 +122,7 @@ PY
     if ((d == 1 && flush_day >= 0)); then
       # The recorder killed mid-day: restarted, it records what it missed, each event once.
       kill -KILL "$audit_pid"
+      wait "$audit_pid" 2>/dev/null
       start_service audit $((port + 0)) au-$name-$stamp
       audit_pid=$E2E_LAST_PID
       check "run $name: the audit recorder killed (SIGKILL) on day $d is ready again" wait_for 60 ready "$port"
