@@ -305,14 +305,20 @@ Test(migrate, creates_the_service_schemas)
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         cr_expect_str_eq(query_text(db, "SELECT to_regclass('%s')::text", tables[i]), tables[i],
                          "table %s is missing", tables[i]);
-    const char *services[] = {"ingest", "scoring", "outreach", "reconciliation"};
-    for (size_t i = 0; i < 4; i++) {
-        cr_expect_neq(strcmp(query_text(db, "SELECT to_regclass('%s.outbox')::text", services[i]),
-                             "<null>"),
-                      0, "%s.outbox is missing", services[i]);
-        cr_expect_neq(strcmp(query_text(db, "SELECT to_regclass('%s.inbox')::text", services[i]),
-                             "<null>"),
-                      0, "%s.inbox is missing", services[i]);
+    const char *services[] = {"ingest", "scoring", "outreach", "reconciliation", "audit"};
+    /* The inboxes of the services a replay reads number their claims (013). */
+    const char *inbox_columns[] = {"event_id,topic,kafka_partition,kafka_offset,processed_at",
+                                   "event_id,topic,kafka_partition,kafka_offset,processed_at,seq",
+                                   "event_id,topic,kafka_partition,kafka_offset,processed_at,seq",
+                                   "event_id,topic,kafka_partition,kafka_offset,processed_at,seq",
+                                   "event_id,topic,kafka_partition,kafka_offset,processed_at"};
+    for (size_t i = 0; i < 5; i++) {
+        cr_expect_neq(
+            strcmp(query_text(db, "SELECT to_regclass('%s.outbox')::text", services[i]), "<null>"),
+            0, "%s.outbox is missing", services[i]);
+        cr_expect_neq(
+            strcmp(query_text(db, "SELECT to_regclass('%s.inbox')::text", services[i]), "<null>"),
+            0, "%s.inbox is missing", services[i]);
         cr_expect_str_eq(query_text(db,
                                     "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)"
                                     " FROM information_schema.columns"
@@ -324,7 +330,7 @@ Test(migrate, creates_the_service_schemas)
                                     " FROM information_schema.columns"
                                     " WHERE table_schema = '%s' AND table_name = 'inbox'",
                                     services[i]),
-                         "event_id,topic,kafka_partition,kafka_offset,processed_at");
+                         inbox_columns[i]);
     }
 
     /* The ledger refuses a balance that does not add up... */
@@ -402,8 +408,7 @@ Test(migrate, broken_new_file_leaves_nothing_applied)
     int v = -1;
     cr_assert_eq(arr_migrate_version(db, &v, err, sizeof(err)), ARR_OK, "%s", err);
     cr_expect_eq(v, highest);
-    cr_expect_eq(PQtransactionStatus(arr_pg_conn(db)), PQTRANS_IDLE,
-                 "a transaction was left open");
+    cr_expect_eq(PQtransactionStatus(arr_pg_conn(db)), PQTRANS_IDLE, "a transaction was left open");
     cr_expect_str_eq(query_text(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                     "AND pid = pg_backend_pid()"),
                      "0", "the migration lock was not released after the failure");
