@@ -20,19 +20,23 @@
 typedef struct ingest_args {
     const char *file, *tenant, *mapping, *as_of;
     int snapshot, batch;
+    int64_t at_ms; /* --at: the export's moment; 0: now */
 } ingest_args;
 
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage: arrears ingest accounts FILE --tenant T [--mapping M] [--mode delta|snapshot]\n"
-            "                               [--as-of YYYY-MM-DD] [--batch N]\n"
+            "                               [--as-of YYYY-MM-DD] [--at TIME] [--batch N]\n"
             "  FILE      a CSV or JSON Lines export (the mapping says which; without a mapping,\n"
             "            .jsonl/.json files are JSON Lines with arrears' field names, others CSV)\n"
             "  --mapping the tenant's mapping file (columns, amount and date formats, defaults)\n"
             "  --mode    delta (default): the file holds new and changed accounts;\n"
             "            snapshot: the file is the tenant's full list; accounts it lacks close\n"
             "  --as-of   the export's date; days past due count to it (default: today, UTC)\n"
+            "  --at      the export's moment (RFC 3339): the event time of its placements and\n"
+            "            updates (default: now); a simulated campaign passes its own clock, so\n"
+            "            the same export gives the same decisions whenever it runs\n"
             "  --batch   records per transaction (default 10000)\n");
 }
 
@@ -48,7 +52,10 @@ static int parse_args(int argc, char **argv, ingest_args *a)
             a->mapping = argv[++i];
         else if (strcmp(argv[i], "--as-of") == 0 && v)
             a->as_of = argv[++i];
-        else if (strcmp(argv[i], "--batch") == 0 && v)
+        else if (strcmp(argv[i], "--at") == 0 && v) {
+            if (arr_time_parse(argv[++i], &a->at_ms) != ARR_OK || a->at_ms <= 0)
+                return 0;
+        } else if (strcmp(argv[i], "--batch") == 0 && v)
             a->batch = atoi(argv[++i]);
         else if (strcmp(argv[i], "--mode") == 0 && v) {
             a->snapshot = strcmp(v, "snapshot") == 0;
@@ -221,7 +228,7 @@ static int ingest_accounts(cli_ctx *ctx, const ingest_args *a)
                             .sha256 = sha,
                             .snapshot = a->snapshot,
                             .as_of = a->as_of ? a->as_of : today,
-                            .now_ms = arr_clock_now_ms(&clock),
+                            .now_ms = a->at_ms ? a->at_ms : arr_clock_now_ms(&clock),
                             .batch_rows = a->batch,
                             .mapping = c.mapping,
                             .pg = c.pg,
