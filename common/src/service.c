@@ -109,7 +109,9 @@ static arr_err load_settings(arr_svc *s, const char *instance, char *why, size_t
         e = ARR_ECONFIG;
     }
     int64_t batch;
-    if (!e && !(e = arr_config_int(s->cfg, "ARR_BATCH_MAX", 500, 1, 5000, &batch, why, whylen)))
+    if (!e && !(e = arr_config_int(s->cfg, "ARR_BATCH_MAX",
+                                   s->spec->default_batch_max ? s->spec->default_batch_max : 500, 1,
+                                   5000, &batch, why, whylen)))
         s->batch_max = (int)batch;
     /* A transactional service may run without transactions (to measure what they cost). */
     int64_t tx = 1;

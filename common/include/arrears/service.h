@@ -35,6 +35,7 @@ typedef struct arr_svc arr_svc;
 typedef struct arr_svc_spec {
     const char *name;           /* "ingest", "scoring", ...; also the PostgreSQL schema */
     uint16_t default_http_port; /* ARR_HTTP_PORT overrides */
+    int default_batch_max;      /* messages per unit of work; 0: 500. ARR_BATCH_MAX overrides */
     const char *const *topics;  /* input topics, NULL-terminated */
     const char *dead_letter_topic;
     int transactional; /* 1: outputs go through a Kafka transaction (no outbox relay) */
@@ -67,12 +68,12 @@ struct arr_svc {
     arr_redis *redis;
     arr_kafka_producer *producer;
     arr_kafka_consumer *consumer;
-    arr_kafka_txn *txn;     /* transactional services only */
-    arr_redis_stage *cache; /* cache writes waiting for the commit */
-    arr_kafka_msg *batch;   /* the messages of the open unit of work */
+    arr_kafka_txn *txn;           /* transactional services only */
+    arr_redis_stage *cache;       /* cache writes waiting for the commit */
+    arr_kafka_msg *batch;         /* the messages of the open unit of work */
     const arr_kafka_msg *current; /* the message being applied (inbox services), else NULL */
-    int batch_max;          /* ARR_BATCH_MAX */
-    int transactional;      /* spec->transactional unless ARR_KAFKA_TRANSACTIONS=0 */
+    int batch_max;                /* ARR_BATCH_MAX */
+    int transactional;            /* spec->transactional unless ARR_KAFKA_TRANSACTIONS=0 */
     atomic_int ready; /* bit 0 kafka, 1 postgresql, 2 redis: set when the dependency answers */
     atomic_llong ready_at_ms; /* monotonic time of the last dependency check */
     int64_t next_check_ms;
