@@ -16,12 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arrears/pg.h"
 #include "arrears/uuid.h"
+#include "cli_env.h"
 
 #define ACCOUNT "ACC-0001"
 #define OUT_MAX (256 * 1024)
@@ -42,14 +42,6 @@ static char *out; /* the CLI's output */
 
 /* ------------------------------------------------------------------ helpers */
 
-static const char *conninfo(void)
-{
-    const char *c = getenv("ARR_PG_CONNINFO");
-    if (!c || !*c)
-        cr_assert_fail("ARR_PG_CONNINFO is not set: load var/stack.env (scripts/stack up) first");
-    return c;
-}
-
 /* Runs SQL with text parameters (NULL: SQL NULL); fails the test on error. */
 static void sql(const char *stmt, int n, ...)
 {
@@ -59,34 +51,7 @@ static void sql(const char *stmt, int n, ...)
     for (int i = 0; i < n && i < 16; i++)
         p[i] = va_arg(ap, const char *);
     va_end(ap);
-    PGresult *res = PQexecParams(arr_pg_conn(admin), stmt, n, NULL, p, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", stmt,
-              PQresultErrorMessage(res));
-    PQclear(res);
-}
-
-/* Runs `[env] arrears ARGS 2>&1` into out; returns the exit code (-1: not a normal exit). */
-static int run_cli(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run_cli(const char *env, const char *fmt, ...)
-{
-    char args[1024], cmd[1600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof(cmd), "%s '%s/arrears' %s 2>&1", env ? env : "", ARR_BIN_DIR, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, OUT_MAX - 1, p);
-    out[n] = '\0';
-    char sink[4096];
-    while (fread(sink, 1, sizeof(sink), p) > 0) {
-    }
-    int st = pclose(p);
-    cr_log_info("$ %s arrears %s\n%s", env ? env : "", args, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    db_exec(admin, stmt, n, p);
 }
 
 static json_t *parse_out(void)
@@ -156,8 +121,7 @@ static void setup(void)
     snprintf(tenant, sizeof(tenant), "acct-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(ns, sizeof(ns), "acct%ld.", (long)getpid());
     snprintf(other, sizeof(other), "acct%ld-other.", (long)getpid());
-    char why[512] = "";
-    cr_assert_eq(arr_pg_connect(conninfo(), &admin, why, sizeof(why)), ARR_OK, "%s", why);
+    admin = db_connect_or_fail();
     for (int i = 0; i < 5; i++)
         cr_assert_eq(arr_uuid_v4(ev[i]), ARR_OK);
     cr_assert_eq(arr_uuid_v4(ev_other), ARR_OK);
@@ -318,7 +282,7 @@ static void teardown(void)
             char stmt[128];
             snprintf(stmt, sizeof(stmt), "DELETE FROM %s WHERE tenant = $1", tables[i]);
             const char *p[] = {tenant};
-            PQclear(PQexecParams(arr_pg_conn(admin), stmt, 1, NULL, p, NULL, NULL, 0));
+            db_exec_unchecked(admin, stmt, 1, p);
         }
         arr_pg_free(admin);
         admin = NULL;
@@ -333,8 +297,8 @@ TestSuite(account_cli, .init = setup, .fini = teardown, .timeout = 120);
 
 Test(account_cli, history_json_is_in_order_with_reasons_and_without_personal_data)
 {
-    int rc =
-        run_cli(NULL, "account history %s --tenant %s --namespace %s --json", ACCOUNT, tenant, ns);
+    int rc = run_cli(out, OUT_MAX, "account history %s --tenant %s --namespace %s --json", ACCOUNT,
+                     tenant, ns);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     assert_no_personal_data("history --json");
     json_t *list = parse_out();
@@ -376,7 +340,7 @@ Test(account_cli, history_json_is_in_order_with_reasons_and_without_personal_dat
 
 Test(account_cli, history_with_personal_data_keeps_the_debtor)
 {
-    int rc = run_cli(NULL,
+    int rc = run_cli(out, OUT_MAX,
                      "account history %s --tenant %s --namespace %s --json "
                      "--with-personal-data",
                      ACCOUNT, tenant, ns);
@@ -401,7 +365,7 @@ Test(account_cli, history_text_one_line_per_event_in_order)
 {
     char env[128];
     snprintf(env, sizeof(env), "ARR_TOPIC_PREFIX='%s'", ns); /* the default namespace */
-    int rc = run_cli(env, "account history %s --tenant %s", ACCOUNT, tenant);
+    int rc = run_cli_env(out, OUT_MAX, env, "account history %s --tenant %s", ACCOUNT, tenant);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     assert_no_personal_data("history");
     const char *placed = strstr(out, "account.placed"), *score = strstr(out, "score.computed");
@@ -417,7 +381,7 @@ Test(account_cli, history_text_one_line_per_event_in_order)
 
 Test(account_cli, history_limit_and_namespaces)
 {
-    int rc = run_cli(NULL, "account history %s --tenant %s --namespace %s --json --limit 2",
+    int rc = run_cli(out, OUT_MAX, "account history %s --tenant %s --namespace %s --json --limit 2",
                      ACCOUNT, tenant, ns);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     json_t *list = parse_out();
@@ -426,8 +390,8 @@ Test(account_cli, history_limit_and_namespaces)
                      ev[1]);
     json_decref(list);
     /* The other deployment sees only its own event. */
-    rc = run_cli(NULL, "account history %s --tenant %s --namespace %s --json", ACCOUNT, tenant,
-                 other);
+    rc = run_cli(out, OUT_MAX, "account history %s --tenant %s --namespace %s --json", ACCOUNT,
+                 tenant, other);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     list = parse_out();
     cr_assert_eq(json_array_size(list), 1);
@@ -437,7 +401,8 @@ Test(account_cli, history_limit_and_namespaces)
     cr_assert(strstr(s, "recalled"), "%s", s);
     json_decref(list);
     /* Production's namespace has nothing of it: a clear error naming where events are. */
-    rc = run_cli("ARR_TOPIC_PREFIX=", "account history %s --tenant %s", ACCOUNT, tenant);
+    rc = run_cli_env(out, OUT_MAX, "ARR_TOPIC_PREFIX=", "account history %s --tenant %s", ACCOUNT,
+                     tenant);
     cr_assert_eq(rc, 1, "exit %d:\n%s", rc, out);
     cr_assert_not_null(strstr(out, ns), "names the namespaces that have events:\n%s", out);
 }
@@ -446,7 +411,7 @@ Test(account_cli, history_limit_and_namespaces)
 
 Test(account_cli, show_json_has_balance_next_step_and_latest_score)
 {
-    int rc = run_cli(NULL, "account show %s --tenant %s --json", ACCOUNT, tenant);
+    int rc = run_cli(out, OUT_MAX, "account show %s --tenant %s --json", ACCOUNT, tenant);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     assert_no_personal_data("show --json");
     json_t *doc = parse_out();
@@ -502,7 +467,7 @@ Test(account_cli, show_json_has_balance_next_step_and_latest_score)
 
 Test(account_cli, show_text_and_unknown_account)
 {
-    int rc = run_cli(NULL, "account show %s --tenant %s", ACCOUNT, tenant);
+    int rc = run_cli(out, OUT_MAX, "account show %s --tenant %s", ACCOUNT, tenant);
     cr_assert_eq(rc, 0, "exit %d:\n%s", rc, out);
     assert_no_personal_data("show");
     cr_assert_not_null(strstr(out, "balance 70.00 USD"), "%s", out);
@@ -510,13 +475,14 @@ Test(account_cli, show_text_and_unknown_account)
     cr_assert_not_null(strstr(out, "strategy digital-standard"));
     cr_assert_not_null(strstr(out, "DPD_LONG BALANCE_SMALL"));
 
-    rc = run_cli(NULL, "account show NO-SUCH-ACCOUNT --tenant %s", tenant);
+    rc = run_cli(out, OUT_MAX, "account show NO-SUCH-ACCOUNT --tenant %s", tenant);
     cr_assert_eq(rc, 1, "unknown account: exit %d:\n%s", rc, out);
     cr_assert_not_null(strstr(out, "no account NO-SUCH-ACCOUNT"), "%s", out);
-    rc = run_cli(NULL, "account history NO-SUCH-ACCOUNT --tenant %s --namespace %s", tenant, ns);
+    rc = run_cli(out, OUT_MAX, "account history NO-SUCH-ACCOUNT --tenant %s --namespace %s", tenant,
+                 ns);
     cr_assert_eq(rc, 1, "unknown account's history: exit %d:\n%s", rc, out);
-    rc = run_cli(NULL, "account show --tenant %s", tenant);
+    rc = run_cli(out, OUT_MAX, "account show --tenant %s", tenant);
     cr_assert_eq(rc, 2, "no id: exit %d", rc);
-    rc = run_cli(NULL, "account history %s --tenant %s --limit 0", ACCOUNT, tenant);
+    rc = run_cli(out, OUT_MAX, "account history %s --tenant %s --limit 0", ACCOUNT, tenant);
     cr_assert_eq(rc, 2, "bad limit: exit %d", rc);
 }

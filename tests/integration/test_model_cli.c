@@ -15,18 +15,17 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arrears/clock.h"
 #include "arrears/pg.h"
 #include "arrears/uuid.h"
+#include "cli_env.h"
 /* The feature order only (SF_*); nothing of arr_scoring is called. */
 #include "../../services/scoring/features.h"
 
@@ -45,14 +44,6 @@ static long expected_matured; /* scored at least HORIZON_DAYS before the tenant'
 static long expected_paid;    /* of those, paid within HORIZON_DAYS */
 
 /* ------------------------------------------------------------------ helpers */
-
-static const char *conninfo(void)
-{
-    const char *c = getenv("ARR_PG_CONNINFO");
-    if (!c || !*c)
-        cr_assert_fail("ARR_PG_CONNINFO is not set: load var/stack.env (scripts/stack up) first");
-    return c;
-}
 
 static void make_token(char *out, size_t len)
 {
@@ -81,53 +72,6 @@ static uint64_t rng_next(void)
 static double uniform(void) /* [0, 1) */
 {
     return (double)(rng_next() >> 11) * 0x1.0p-53;
-}
-
-static long query_long(const char *sql, const char *param)
-{
-    const char *params[1] = {param};
-    PGresult *res =
-        PQexecParams(arr_pg_conn(admin), sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
-    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
-    long v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return v;
-}
-
-/* Runs `arrears ARGS 2>&1`; the output (NUL-terminated) goes to out, the exit code is
- * returned (-1 when the process did not exit normally). */
-static int run_cli(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int run_cli(char *out, size_t outlen, const char *fmt, ...)
-{
-    char args[1024], cmd[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof(cmd), "'%s/arrears' %s 2>&1", ARR_BIN_DIR, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = '\0';
-    char sink[4096];
-    while (fread(sink, 1, sizeof(sink), p) > 0) {
-    }
-    int st = pclose(p);
-    cr_log_info("$ arrears %s\n%s", args, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The text after the line that starts with prefix, or NULL. */
-static const char *line_after(const char *out, const char *prefix)
-{
-    size_t plen = strlen(prefix);
-    for (const char *s = out; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
-        if (strncmp(s, prefix, plen) == 0)
-            return s + plen;
-    }
-    return NULL;
 }
 
 /* AUC and log loss of the "  new" or "  current" row of train's comparison table. */
@@ -276,12 +220,11 @@ static void setup(void)
     snprintf(tenant, sizeof(tenant), "test-model-%s", tok);
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/arrears-test-model-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-    char err[512] = "";
-    arr_err e = arr_pg_connect(conninfo(), &admin, err, sizeof(err));
-    cr_assert_eq(e, ARR_OK, "connect: %s (%s)", arr_strerror(e), err);
-    cr_assert_eq(query_long("SELECT count(*) FROM pg_tables WHERE schemaname = 'scoring' AND "
-                            "tablename = 'scores'",
-                            NULL),
+    admin = db_connect_or_fail();
+    cr_assert_eq(db_long(admin,
+                         "SELECT count(*) FROM pg_tables WHERE schemaname = 'scoring' AND "
+                         "tablename = 'scores'",
+                         0, NULL),
                  1, "scoring.scores is missing: run `arrears db migrate` first");
     insert_history();
 }
@@ -290,8 +233,7 @@ static void teardown(void)
 {
     if (admin) {
         const char *params[1] = {tenant};
-        PQclear(PQexecParams(arr_pg_conn(admin), "DELETE FROM scoring.scores WHERE tenant = $1", 1,
-                             NULL, params, NULL, NULL, 0));
+        db_exec_unchecked(admin, "DELETE FROM scoring.scores WHERE tenant = $1", 1, params);
         arr_pg_free(admin);
         admin = NULL;
     }

@@ -35,38 +35,25 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arrears/pg.h"
+#include "cli_env.h"
 
 static char tenant[64];
 static arr_pg *admin;
 
 /* ------------------------------------------------------------------ helpers */
 
-static const char *conninfo(void)
-{
-    const char *c = getenv("ARR_PG_CONNINFO");
-    if (!c || !*c)
-        cr_assert_fail("ARR_PG_CONNINFO is not set: load var/stack.env (scripts/stack up) first");
-    return c;
-}
-
 /* Runs sql with $1 = the tenant. */
 static void exec_t(const char *sql)
 {
     const char *params[] = {tenant};
-    PGresult *res = PQexecParams(arr_pg_conn(admin), sql, 1, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s\n%s", sql,
-              PQresultErrorMessage(res));
-    PQclear(res);
+    db_exec(admin, sql, 1, params);
 }
 
 static void exec_plain(const char *sql)
@@ -80,8 +67,7 @@ static void exec_plain(const char *sql)
 static void expect_rows_for(const char *who, const char *sql, const char *expected)
 {
     const char *params[] = {who};
-    PGresult *res = PQexecParams(arr_pg_conn(admin), sql, 1, NULL, params, NULL, NULL, 0);
-    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s\n%s", sql, PQresultErrorMessage(res));
+    PGresult *res = db_query(admin, sql, 1, params);
     char got[4096];
     size_t used = 0;
     got[0] = '\0';
@@ -103,30 +89,6 @@ static void expect_rows_for(const char *who, const char *sql, const char *expect
 static void expect_rows(const char *sql, const char *expected)
 {
     expect_rows_for(tenant, sql, expected);
-}
-
-/* Runs `arrears ARGS` (stderr too when merge); stdout to out; returns the exit code. */
-static int run_cli(char *out, size_t outlen, int merge, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int run_cli(char *out, size_t outlen, int merge, const char *fmt, ...)
-{
-    char args[1024], cmd[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof(cmd), "'%s/arrears' %s%s", ARR_BIN_DIR, args, merge ? " 2>&1" : "");
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = '\0';
-    char sink[4096];
-    while (fread(sink, 1, sizeof(sink), p) > 0) {
-    }
-    int st = pclose(p);
-    cr_log_info("$ arrears %s\n%s", args, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static json_t *get(json_t *o, const char *path)
@@ -175,9 +137,9 @@ static void expect_str(json_t *o, const char *path, const char *want)
 static json_t *report_json(const char *who, const char *extra)
 {
     static char out[1 << 16];
-    int rc =
-        run_cli(out, sizeof(out), 0,
-                "report --tenant '%s' --from 2026-03-01 --to 2026-03-31 %s --json", who, extra);
+    int rc = run_cli_stdout(out, sizeof(out),
+                            "report --tenant '%s' --from 2026-03-01 --to 2026-03-31 %s --json", who,
+                            extra);
     cr_assert_eq(rc, 0, "arrears report exited %d", rc);
     json_error_t jerr;
     json_t *doc = json_loads(out, JSON_REJECT_DUPLICATES, &jerr);
@@ -409,9 +371,7 @@ static void cleanup(void)
 static void setup(void)
 {
     snprintf(tenant, sizeof(tenant), "rpt-%ld-%ld", (long)getpid(), (long)time(NULL));
-    char err[512] = "";
-    arr_err e = arr_pg_connect(conninfo(), &admin, err, sizeof(err));
-    cr_assert_eq(e, ARR_OK, "connect: %s (%s)", arr_strerror(e), err);
+    admin = db_connect_or_fail();
     /* One transaction: a portfolio that fails to load leaves nothing behind. */
     exec_plain("BEGIN");
     for (size_t i = 0; i < sizeof(portfolio) / sizeof(portfolio[0]); i++)
@@ -690,22 +650,11 @@ Test(report, cli_json_has_every_measure)
     json_decref(r);
 }
 
-/* The line after the first one starting with prefix, or NULL. */
-static const char *line_after(const char *out, const char *prefix)
-{
-    size_t plen = strlen(prefix);
-    for (const char *s = out; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
-        if (strncmp(s, prefix, plen) == 0)
-            return s + plen;
-    }
-    return NULL;
-}
-
 Test(report, cli_prints_aligned_tables_in_dollars)
 {
     static char out[1 << 16];
     int rc =
-        run_cli(out, sizeof(out), 1,
+        run_cli(out, sizeof(out),
                 "report --tenant '%s' --from 2026-03-01 --to 2026-03-31 --currency USD", tenant);
     cr_assert_eq(rc, 0);
     cr_assert_not_null(strstr(out, "amounts in USD"));
@@ -742,8 +691,8 @@ Test(report, cli_prints_aligned_tables_in_dollars)
 Test(report, several_currencies_need_a_choice)
 {
     static char out[8192];
-    int rc = run_cli(out, sizeof(out), 1, "report --tenant '%s' --from 2026-03-01 --to 2026-03-31",
-                     tenant);
+    int rc =
+        run_cli(out, sizeof(out), "report --tenant '%s' --from 2026-03-01 --to 2026-03-31", tenant);
     cr_assert_eq(rc, 1);
     cr_assert_not_null(strstr(out, "CAD, USD"), "%s", out);
     json_t *r = report_json(tenant, "--currency CAD");
@@ -778,8 +727,8 @@ Test(report, an_empty_tenant_reports_zeros)
     cr_assert_eq(json_array_size(get(r, "arms")), 0);
     json_decref(r);
     static char out[1 << 15];
-    int rc = run_cli(out, sizeof(out), 1, "report --tenant '%s' --from 2026-03-01 --to 2026-03-31",
-                     empty);
+    int rc =
+        run_cli(out, sizeof(out), "report --tenant '%s' --from 2026-03-01 --to 2026-03-31", empty);
     cr_assert_eq(rc, 0);
     cr_assert_not_null(strstr(out, "kept rate n/a"));
 }
@@ -787,18 +736,18 @@ Test(report, an_empty_tenant_reports_zeros)
 Test(report, bad_usage_exits_2)
 {
     static char out[8192];
-    cr_assert_eq(run_cli(out, sizeof(out), 1, "report --from 2026-03-01 --to 2026-03-31"), 2);
+    cr_assert_eq(run_cli(out, sizeof(out), "report --from 2026-03-01 --to 2026-03-31"), 2);
     cr_assert_not_null(strstr(out, "usage: arrears report"));
     cr_assert_eq(
-        run_cli(out, sizeof(out), 1, "report --tenant x --from 2026-03-01 --to 2026-03-31 --bogus"),
+        run_cli(out, sizeof(out), "report --tenant x --from 2026-03-01 --to 2026-03-31 --bogus"),
         2);
     cr_assert_not_null(strstr(out, "--bogus"));
-    cr_assert_eq(
-        run_cli(out, sizeof(out), 1, "report --tenant x --from 2026-02-30 --to 2026-03-31"), 2);
-    cr_assert_eq(
-        run_cli(out, sizeof(out), 1, "report --tenant x --from 2026-04-01 --to 2026-03-31"), 2);
-    cr_assert_eq(run_cli(out, sizeof(out), 1, "report --tenant x --from 2026-03-01"), 2);
+    cr_assert_eq(run_cli(out, sizeof(out), "report --tenant x --from 2026-02-30 --to 2026-03-31"),
+                 2);
+    cr_assert_eq(run_cli(out, sizeof(out), "report --tenant x --from 2026-04-01 --to 2026-03-31"),
+                 2);
+    cr_assert_eq(run_cli(out, sizeof(out), "report --tenant x --from 2026-03-01"), 2);
     /* usage goes to stderr: nothing on stdout */
-    cr_assert_eq(run_cli(out, sizeof(out), 0, "report --tenant x --bogus 2>/dev/null"), 2);
+    cr_assert_eq(run_cli_stdout(out, sizeof(out), "report --tenant x --bogus 2>/dev/null"), 2);
     cr_assert_str_eq(out, "");
 }

@@ -19,17 +19,16 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arrears/clock.h"
 #include "arrears/pg.h"
 #include "arrears/uuid.h"
+#include "cli_env.h"
 #include "features.h"
 
 #define AS_OF "2026-06-30"
@@ -60,60 +59,6 @@ static const char *const old_personal[] = {"Philippa",
                                            "maple syrup"};
 
 /* ------------------------------------------------------------------ helpers */
-
-static const char *conninfo(void)
-{
-    const char *c = getenv("ARR_PG_CONNINFO");
-    if (!c || !*c)
-        cr_assert_fail("ARR_PG_CONNINFO is not set: load var/stack.env (scripts/stack up) first");
-    return c;
-}
-
-/* Runs sql with text parameters; the result is the caller's (PQclear). */
-static PGresult *q(const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(arr_pg_conn(admin), sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s\n-> %s", sql,
-              PQresultErrorMessage(r));
-    return r;
-}
-
-static void exec(const char *sql, int n, const char *const *params)
-{
-    PQclear(q(sql, n, params));
-}
-
-static long count(const char *sql, int n, const char *const *params)
-{
-    PGresult *r = q(sql, n, params);
-    long v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return v;
-}
-
-static int run_cli(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int run_cli(char *out, size_t outlen, const char *fmt, ...)
-{
-    char args[1024], cmd[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof(cmd), "'%s/arrears' %s 2>&1", ARR_BIN_DIR, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = '\0';
-    char sink[4096];
-    while (fread(sink, 1, sizeof(sink), p) > 0) {
-    }
-    int st = pclose(p);
-    cr_log_info("$ arrears %s\n%s", args, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* `retention apply --json` for the tenant with extra flags; the parsed report (decref it). */
 static json_t *apply(const char *flags)
@@ -184,10 +129,11 @@ static void put_event(const char *id_name, const char *topic, const char *type, 
     if (cause_name)
         uuid_for(cause_name, cause);
     const char *p[] = {id, tenant, account, type, time, cause_name ? cause : NULL, message, topic};
-    exec("INSERT INTO audit.events (event_id, namespace, topic, kafka_partition,"
-         " kafka_offset, tenant, account_id, event_type, event_time, causation_id,"
-         " producer, message) VALUES ($1, '', $8, 0, 0, $2, $3, $4, $5, $6, 'test', $7)",
-         8, p);
+    db_exec(admin,
+            "INSERT INTO audit.events (event_id, namespace, topic, kafka_partition,"
+            " kafka_offset, tenant, account_id, event_type, event_time, causation_id,"
+            " producer, message) VALUES ($1, '', $8, 0, 0, $2, $3, $4, $5, $6, 'test', $7)",
+            8, p);
 }
 
 static json_t *debtor(const char *first, const char *last, const char *email, const char *phone,
@@ -305,68 +251,78 @@ static void insert_old(void)
     address_id("+13125550148", e_phone2);
 
     const char *ia[] = {tenant, OLD, placed_id, payload_text};
-    exec("INSERT INTO ingest.accounts (tenant, account_id, regime, currency,"
-         " balance_cents, original_balance_cents, due_date, service_type, debtor_ref,"
-         " placed_event_id, placed_at, updated_at, payload, status) VALUES ($1, $2,"
-         " 'third_party', 'USD', 0, 5000, '2022-03-01', 'water', 'CUST-778812', $3,"
-         " '2022-04-01T10:00:00Z', '2022-05-02T07:00:00Z', $4::json, 'closed')",
-         4, ia);
+    db_exec(admin,
+            "INSERT INTO ingest.accounts (tenant, account_id, regime, currency,"
+            " balance_cents, original_balance_cents, due_date, service_type, debtor_ref,"
+            " placed_event_id, placed_at, updated_at, payload, status) VALUES ($1, $2,"
+            " 'third_party', 'USD', 0, 5000, '2022-03-01', 'water', 'CUST-778812', $3,"
+            " '2022-04-01T10:00:00Z', '2022-05-02T07:00:00Z', $4::json, 'closed')",
+            4, ia);
     const char *rj[] = {tenant, OLD};
-    exec("INSERT INTO ingest.rejects (source, tenant, account_id, field, reason_code,"
-         " detail, raw, received_at) VALUES ('file:export-0415.csv:17', $1, $2,"
-         " 'phone', 'bad_phone', 'is not a valid phone number',"
-         " '" OLD ",Philippa,Quattlebaum,(312) 555-01,4417 Wrenfield Ave,Evanston,IL,60201',"
-         " '2022-04-15T02:00:00Z')",
-         2, rj);
+    db_exec(admin,
+            "INSERT INTO ingest.rejects (source, tenant, account_id, field, reason_code,"
+            " detail, raw, received_at) VALUES ('file:export-0415.csv:17', $1, $2,"
+            " 'phone', 'bad_phone', 'is not a valid phone number',"
+            " '" OLD ",Philippa,Quattlebaum,(312) 555-01,4417 Wrenfield Ave,Evanston,IL,60201',"
+            " '2022-04-15T02:00:00Z')",
+            2, rj);
     const char *oa[] = {tenant, OLD, debtor_text};
-    exec("INSERT INTO outreach.accounts (tenant, account_id, regime, currency,"
-         " balance_cents, original_cents, due_date, debtor, placed_at, status,"
-         " status_rule, strategy, updated_at) VALUES ($1, $2, 'third_party', 'USD', 0,"
-         " 5000, '2022-03-01', $3::jsonb, '2022-04-01T10:00:00Z', 'paid',"
-         " 'status.paid', 'digital', '2022-05-01T08:00:00Z')",
-         3, oa);
+    db_exec(admin,
+            "INSERT INTO outreach.accounts (tenant, account_id, regime, currency,"
+            " balance_cents, original_cents, due_date, debtor, placed_at, status,"
+            " status_rule, strategy, updated_at) VALUES ($1, $2, 'third_party', 'USD', 0,"
+            " 5000, '2022-03-01', $3::jsonb, '2022-04-01T10:00:00Z', 'paid',"
+            " 'status.paid', 'digital', '2022-05-01T08:00:00Z')",
+            3, oa);
     const char *ci[] = {tenant, OLD, e_email, e_email2, e_phone, e_phone2};
-    exec("INSERT INTO outreach.contact_index (tenant, address_id, account_id) VALUES"
-         " ($1, $3, $2), ($1, $4, $2), ($1, $5, $2), ($1, $6, $2)",
-         6, ci);
+    db_exec(admin,
+            "INSERT INTO outreach.contact_index (tenant, address_id, account_id) VALUES"
+            " ($1, $3, $2), ($1, $4, $2), ($1, $5, $2), ($1, $6, $2)",
+            6, ci);
     const char *sp[] = {step_id, tenant, OLD, score_id, e_phone};
-    exec("INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at,"
-         " status, cause_event_id, run_no, step_key, address_id, done_at, updated_at)"
-         " VALUES ($1, $2, $3, 'sms', '2022-04-05T15:00:00Z', 'sent', $4, 1, 'sms-1',"
-         " $5, '2022-04-05T15:00:02Z', '2022-04-05T15:00:02Z')",
-         5, sp);
+    db_exec(admin,
+            "INSERT INTO outreach.steps (step_id, tenant, account_id, channel, due_at,"
+            " status, cause_event_id, run_no, step_key, address_id, done_at, updated_at)"
+            " VALUES ($1, $2, $3, 'sms', '2022-04-05T15:00:00Z', 'sent', $4, 1, 'sms-1',"
+            " $5, '2022-04-05T15:00:02Z', '2022-04-05T15:00:02Z')",
+            5, sp);
     const char *oo[] = {tenant, OLD, e_email2};
-    exec("INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel,"
-         " reason, at) VALUES ($1, $2, $3, 'email', 'reply_email',"
-         " '2022-04-10T12:00:00Z'), ($1, $2, 'medium:voice', 'voice', 'reply_stop',"
-         " '2022-04-10T12:00:00Z')",
-         3, oo);
+    db_exec(admin,
+            "INSERT INTO outreach.opt_outs (tenant, account_id, address_id, channel,"
+            " reason, at) VALUES ($1, $2, $3, 'email', 'reply_email',"
+            " '2022-04-10T12:00:00Z'), ($1, $2, 'medium:voice', 'voice', 'reply_stop',"
+            " '2022-04-10T12:00:00Z')",
+            3, oo);
     char reply_id[ARR_UUID_STRLEN];
     uuid_for("old.reply", reply_id);
     const char *rp[] = {tenant, OLD, SMS_SID, reply_id};
-    exec("INSERT INTO outreach.replies (tenant, account_id, reply_id, channel, intent,"
-         " received_at, event_id) VALUES ($1, $2, $3, 'sms', 'paid',"
-         " '2022-04-20T16:30:00Z', $4)",
-         4, rp);
+    db_exec(admin,
+            "INSERT INTO outreach.replies (tenant, account_id, reply_id, channel, intent,"
+            " received_at, event_id) VALUES ($1, $2, $3, 'sms', 'paid',"
+            " '2022-04-20T16:30:00Z', $4)",
+            4, rp);
     const char *lg[] = {tenant, OLD};
-    exec("INSERT INTO reconciliation.ledger (tenant, account_id, currency,"
-         " placed_cents, applied_cents, balance_cents, updated_at, status, invoice_id,"
-         " debtor_name) VALUES ($1, $2, 'USD', 5000, 5000, 0, '2022-05-01T08:00:00Z',"
-         " 'paid', 'INV-55120', 'Philippa Quattlebaum')",
-         2, lg);
+    db_exec(admin,
+            "INSERT INTO reconciliation.ledger (tenant, account_id, currency,"
+            " placed_cents, applied_cents, balance_cents, updated_at, status, invoice_id,"
+            " debtor_name) VALUES ($1, $2, 'USD', 5000, 5000, 0, '2022-05-01T08:00:00Z',"
+            " 'paid', 'INV-55120', 'Philippa Quattlebaum')",
+            2, lg);
     const char *py[] = {tenant, PAYMENT_ID, OLD, recv_id};
-    exec("INSERT INTO reconciliation.payments (tenant, payment_id, account_id, source,"
-         " amount_cents, currency, received_at, event_id, kind, status, matched_via,"
-         " reference, payer_name, allocated_cents, recorded_at) VALUES ($1, $2, $3,"
-         " 'json', 5000, 'USD', '2022-05-01T08:00:00Z', $4, 'payment', 'applied',"
-         " 'reference', 'Water bill " OLD " Philippa Quattlebaum Wrenfield',"
-         " 'Philippa Quattlebaum', 5000, '2022-05-01T08:00:01Z')",
-         4, py);
+    db_exec(admin,
+            "INSERT INTO reconciliation.payments (tenant, payment_id, account_id, source,"
+            " amount_cents, currency, received_at, event_id, kind, status, matched_via,"
+            " reference, payer_name, allocated_cents, recorded_at) VALUES ($1, $2, $3,"
+            " 'json', 5000, 'USD', '2022-05-01T08:00:00Z', $4, 'payment', 'applied',"
+            " 'reference', 'Water bill " OLD " Philippa Quattlebaum Wrenfield',"
+            " 'Philippa Quattlebaum', 5000, '2022-05-01T08:00:01Z')",
+            4, py);
     const char *sa[] = {tenant, OLD};
-    exec("INSERT INTO scoring.accounts (tenant, account_id, kafka_partition, status,"
-         " state, updated_at) VALUES ($1, $2, 3, 'closed', 'v1|-',"
-         " '2022-05-02T07:00:00Z')",
-         2, sa);
+    db_exec(admin,
+            "INSERT INTO scoring.accounts (tenant, account_id, kafka_partition, status,"
+            " state, updated_at) VALUES ($1, $2, 3, 'closed', 'v1|-',"
+            " '2022-05-02T07:00:00Z')",
+            2, sa);
     /* scoring refused a redelivered placement once: its dead letter keeps the bytes */
     json_t *dl =
         json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "source_topic", "arrears.accounts",
@@ -378,9 +334,10 @@ static void insert_old(void)
     char *dl_text = envelope("old.deadletter", "deadletter.recorded", OLD,
                              "2022-04-01T10:00:02.000Z", "old.placed", dl);
     const char *so[] = {dl_id, key, dl_text};
-    exec("INSERT INTO scoring.outputs (event_id, kind, key, message, created_at) VALUES"
-         " ($1, 'dead_letter', $2, $3, '2022-04-01T10:00:02Z')",
-         3, so);
+    db_exec(admin,
+            "INSERT INTO scoring.outputs (event_id, kind, key, message, created_at) VALUES"
+            " ($1, 'dead_letter', $2, $3, '2022-04-01T10:00:02Z')",
+            3, so);
     free(dl_text);
     json_decref(placed);
     free(debtor_text);
@@ -412,22 +369,25 @@ static void insert_other(const char *account, const char *first, const char *ema
     const char *last = closed_at ? closed_at : placed_at;
     const char *ia[] = {
         tenant, account, placed_id, payload_text, placed_at, last, closed_at ? "closed" : "open"};
-    exec("INSERT INTO ingest.accounts (tenant, account_id, regime, currency,"
-         " balance_cents, original_balance_cents, due_date, service_type,"
-         " placed_event_id, placed_at, updated_at, payload, status) VALUES ($1, $2,"
-         " 'third_party', 'USD', 5000, 5000, '2022-03-01', 'water', $3, $5, $6,"
-         " $4::json, $7)",
-         7, ia);
+    db_exec(admin,
+            "INSERT INTO ingest.accounts (tenant, account_id, regime, currency,"
+            " balance_cents, original_balance_cents, due_date, service_type,"
+            " placed_event_id, placed_at, updated_at, payload, status) VALUES ($1, $2,"
+            " 'third_party', 'USD', 5000, 5000, '2022-03-01', 'water', $3, $5, $6,"
+            " $4::json, $7)",
+            7, ia);
     const char *oa[] = {tenant, account, debtor_text, last, closed_at ? "closed" : "open"};
-    exec("INSERT INTO outreach.accounts (tenant, account_id, currency, balance_cents,"
-         " debtor, status, updated_at) VALUES ($1, $2, 'USD', 5000, $3::jsonb, $5, $4)",
-         5, oa);
+    db_exec(admin,
+            "INSERT INTO outreach.accounts (tenant, account_id, currency, balance_cents,"
+            " debtor, status, updated_at) VALUES ($1, $2, 'USD', 5000, $3::jsonb, $5, $4)",
+            5, oa);
     char id[33];
     address_id(email, id);
     const char *ci[] = {tenant, id, account};
-    exec("INSERT INTO outreach.contact_index (tenant, address_id, account_id) VALUES"
-         " ($1, $2, $3)",
-         3, ci);
+    db_exec(admin,
+            "INSERT INTO outreach.contact_index (tenant, address_id, account_id) VALUES"
+            " ($1, $2, $3)",
+            3, ci);
     free(debtor_text);
     free(payload_text);
 }
@@ -463,8 +423,7 @@ static void init(void)
     cr_assert(sodium_init() >= 0);
     static int n;
     snprintf(tenant, sizeof(tenant), "ret-%d-%ld-%d", (int)getpid(), (long)time(NULL), n++);
-    char why[512];
-    cr_assert_eq(arr_pg_connect(conninfo(), &admin, why, sizeof(why)), ARR_OK, "%s", why);
+    admin = db_connect_or_fail();
     insert_old();
     insert_other(RECENT, "Rowena", "rowena.blackwood@example.net", "+12535550131",
                  "2025-05-01T10:00:00.000Z", "2025-06-01T10:00:00.000Z");
@@ -480,7 +439,7 @@ static void fini(void)
             char sql[256];
             const char *table = tables[i].table, *where = tables[i].where;
             snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s", table, where);
-            PQclear(PQexecParams(arr_pg_conn(admin), sql, 1, NULL, p, NULL, NULL, 0));
+            db_exec_unchecked(admin, sql, 1, p);
         }
         arr_pg_free(admin);
         admin = NULL;
@@ -504,7 +463,7 @@ static void digest(const char *account, char out[N_TABLES][33])
                  " AND ($2::text IS NULL OR t::text LIKE '%%' || $2 || '%%')",
                  tables[i].table, tables[i].where);
         const char *p[] = {tenant, account};
-        PGresult *r = q(sql, 2, p);
+        PGresult *r = db_query(admin, sql, 2, p);
         snprintf(out[i], 33, "%s", PQgetvalue(r, 0, 0));
         PQclear(r);
     }
@@ -527,7 +486,7 @@ static long rows_holding(const char *s)
                  " WHERE %s AND strpos(t::text, $2) > 0",
                  tables[i].table, tables[i].where);
         const char *p[] = {tenant, s};
-        long c = count(sql, 2, p);
+        long c = db_long(admin, sql, 2, p);
         if (c)
             cr_log_info("%s: %ld row(s) hold \"%s\"", tables[i].table, c, s);
         n += c;
@@ -541,7 +500,7 @@ static char *stored(const char *id_name)
     char id[ARR_UUID_STRLEN];
     uuid_for(id_name, id);
     const char *p[] = {id};
-    PGresult *r = q("SELECT message FROM audit.events WHERE event_id = $1", 1, p);
+    PGresult *r = db_query(admin, "SELECT message FROM audit.events WHERE event_id = $1", 1, p);
     cr_assert_eq(PQntuples(r), 1, "event %s missing", id_name);
     char *s = strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -604,10 +563,11 @@ Test(retention, erases_only_the_expired_closed_account)
     char recent[N_TABLES][33], open[N_TABLES][33], after[N_TABLES][33];
     digest(RECENT, recent);
     digest(OPEN, open);
-    PGresult *trail0 = q("SELECT event_id, event_type, event_time, causation_id,"
-                         " account_id FROM audit.events WHERE tenant = $1 ORDER BY"
-                         " event_time, event_id",
-                         1, (const char *const[]){tenant});
+    PGresult *trail0 = db_query(admin,
+                                "SELECT event_id, event_type, event_time, causation_id,"
+                                " account_id FROM audit.events WHERE tenant = $1 ORDER BY"
+                                " event_time, event_id",
+                                1, (const char *const[]){tenant});
 
     json_t *r = apply("");
     cr_assert_eq(jint(r, "eligible", NULL), 1);
@@ -630,10 +590,11 @@ Test(retention, erases_only_the_expired_closed_account)
 
     /* one erasure, OLD's, at its last activity */
     const char *tp[] = {tenant};
-    PGresult *er = q("SELECT account_id, to_char(last_activity AT TIME ZONE 'UTC',"
-                     " 'YYYY-MM-DD HH24:MI:SS'), rows_changed FROM audit.erasures WHERE"
-                     " tenant = $1",
-                     1, tp);
+    PGresult *er = db_query(admin,
+                            "SELECT account_id, to_char(last_activity AT TIME ZONE 'UTC',"
+                            " 'YYYY-MM-DD HH24:MI:SS'), rows_changed FROM audit.erasures WHERE"
+                            " tenant = $1",
+                            1, tp);
     cr_assert_eq(PQntuples(er), 1);
     cr_assert_str_eq(PQgetvalue(er, 0, 0), OLD);
     cr_assert_str_eq(PQgetvalue(er, 0, 1), "2022-05-02 07:00:00");
@@ -657,26 +618,29 @@ Test(retention, erases_only_the_expired_closed_account)
     assert_same(open, after, OPEN);
     cr_assert_gt(rows_holding("rowena.blackwood@example.net"), 1);
     cr_assert_gt(rows_holding("oswin.blackwood@example.net"), 1);
-    cr_assert_eq(count("SELECT count(*) FROM audit.events WHERE tenant = $1 AND"
-                       " account_id <> '" OLD "' AND event_type LIKE 'account.%' AND"
-                       " anonymised_at IS NOT NULL",
-                       1, tp),
+    cr_assert_eq(db_long(admin,
+                         "SELECT count(*) FROM audit.events WHERE tenant = $1 AND"
+                         " account_id <> '" OLD "' AND event_type LIKE 'account.%' AND"
+                         " anonymised_at IS NOT NULL",
+                         1, tp),
                  0);
 
     /* the decision trail: the same events, ids, types, times and causes; OLD's all marked */
-    PGresult *trail1 = q("SELECT event_id, event_type, event_time, causation_id,"
-                         " account_id FROM audit.events WHERE tenant = $1 ORDER BY"
-                         " event_time, event_id",
-                         1, tp);
+    PGresult *trail1 = db_query(admin,
+                                "SELECT event_id, event_type, event_time, causation_id,"
+                                " account_id FROM audit.events WHERE tenant = $1 ORDER BY"
+                                " event_time, event_id",
+                                1, tp);
     cr_assert_eq(PQntuples(trail1), PQntuples(trail0));
     for (int i = 0; i < PQntuples(trail0); i++)
         for (int c = 0; c < 5; c++)
             cr_assert_str_eq(PQgetvalue(trail1, i, c), PQgetvalue(trail0, i, c));
     PQclear(trail0);
     PQclear(trail1);
-    cr_assert_eq(count("SELECT count(*) FROM audit.events WHERE tenant = $1 AND"
-                       " anonymised_at IS NOT NULL",
-                       1, tp),
+    cr_assert_eq(db_long(admin,
+                         "SELECT count(*) FROM audit.events WHERE tenant = $1 AND"
+                         " anonymised_at IS NOT NULL",
+                         1, tp),
                  N_EVENTS);
     /* events without personal data are untouched: the score, the application, the closure */
     const char *unchanged[] = {"old.score", "old.applied", "old.closed"};
@@ -733,10 +697,11 @@ Test(retention, erases_only_the_expired_closed_account)
     cr_assert_str_eq(json_string_value(json_object_get(sub, "state")), "IL");
     json_decref(sub);
     const char *ap[] = {tenant, OLD};
-    PGresult *rows = q("SELECT i.payload::text, o.debtor::text, i.debtor_ref FROM"
-                       " ingest.accounts i JOIN outreach.accounts o USING (tenant,"
-                       " account_id) WHERE tenant = $1 AND account_id = $2",
-                       2, ap);
+    PGresult *rows = db_query(admin,
+                              "SELECT i.payload::text, o.debtor::text, i.debtor_ref FROM"
+                              " ingest.accounts i JOIN outreach.accounts o USING (tenant,"
+                              " account_id) WHERE tenant = $1 AND account_id = $2",
+                              2, ap);
     json_t *ip = json_loads(PQgetvalue(rows, 0, 0), 0, NULL);
     json_t *od = json_loads(PQgetvalue(rows, 0, 1), 0, NULL);
     cr_assert(json_equal(ip, p), "ingest.accounts.payload is the erased placement");
@@ -745,9 +710,10 @@ Test(retention, erases_only_the_expired_closed_account)
     json_decref(ip);
     json_decref(od);
     PQclear(rows);
-    PGresult *out = q("SELECT message FROM scoring.outputs"
-                      " WHERE key = $1 || '/' || $2",
-                      2, ap);
+    PGresult *out = db_query(admin,
+                             "SELECT message FROM scoring.outputs"
+                             " WHERE key = $1 || '/' || $2",
+                             2, ap);
     json_t *dl = payload_of(PQgetvalue(out, 0, 0));
     PQclear(out);
     json_t *inner = payload_of(json_string_value(json_object_get(dl, "raw")));
@@ -760,13 +726,15 @@ Test(retention, erases_only_the_expired_closed_account)
     address_id(e0, id_e0);
     address_id(p0, id_p0);
     const char *ip2[] = {tenant, OLD, id_p0, id_e0};
-    cr_assert_eq(count("SELECT count(*) FROM outreach.contact_index WHERE tenant = $1"
-                       " AND account_id = $2 AND address_id IN ($3, $4)",
-                       4, ip2),
+    cr_assert_eq(db_long(admin,
+                         "SELECT count(*) FROM outreach.contact_index WHERE tenant = $1"
+                         " AND account_id = $2 AND address_id IN ($3, $4)",
+                         4, ip2),
                  2);
-    cr_assert_eq(count("SELECT count(*) FROM outreach.steps WHERE tenant = $1 AND"
-                       " account_id = $2 AND address_id = $3",
-                       3, ip2),
+    cr_assert_eq(db_long(admin,
+                         "SELECT count(*) FROM outreach.steps WHERE tenant = $1 AND"
+                         " account_id = $2 AND address_id = $3",
+                         3, ip2),
                  1);
     msg = stored("old.reply");
     json_t *reply = payload_of(msg);
@@ -783,10 +751,11 @@ Test(retention, erases_only_the_expired_closed_account)
     json_decref(inb);
 
     /* reconciliation: the name still matches the payer, the reference still names the account */
-    PGresult *rc = q("SELECT l.debtor_name, p.payer_name, p.reference, p.amount_cents"
-                     " FROM reconciliation.ledger l JOIN reconciliation.payments p"
-                     " USING (tenant, account_id) WHERE tenant = $1 AND account_id = $2",
-                     2, ap);
+    PGresult *rc = db_query(admin,
+                            "SELECT l.debtor_name, p.payer_name, p.reference, p.amount_cents"
+                            " FROM reconciliation.ledger l JOIN reconciliation.payments p"
+                            " USING (tenant, account_id) WHERE tenant = $1 AND account_id = $2",
+                            2, ap);
     cr_assert_str_eq(PQgetvalue(rc, 0, 0), "erased erased");
     cr_assert_str_eq(PQgetvalue(rc, 0, 1), "erased erased");
     cr_assert_str_eq(PQgetvalue(rc, 0, 2), "erased " OLD);
@@ -822,9 +791,10 @@ Test(retention, scoring_fold_is_the_same_on_erased_events)
 
     /* OLD's whole history, in order, event after event */
     const char *tp[] = {tenant, OLD};
-    PGresult *res = q("SELECT message FROM audit.events WHERE tenant = $1 AND"
-                      " account_id = $2 ORDER BY event_time, event_id",
-                      2, tp);
+    PGresult *res = db_query(admin,
+                             "SELECT message FROM audit.events WHERE tenant = $1 AND"
+                             " account_id = $2 ORDER BY event_time, event_id",
+                             2, tp);
     int n = PQntuples(res);
     cr_assert_eq(n, N_EVENTS - 2, "every event of OLD but the inbound and the payment");
     char *erased[N_EVENTS], *original[N_EVENTS];
@@ -866,7 +836,7 @@ Test(retention, running_again_changes_nothing)
     /* Even without its erasure row the account is a fixed point: every stand-in maps to
      * itself, so a new pass changes no row (only the erasure row comes back). */
     const char *ap[] = {tenant, OLD};
-    exec("DELETE FROM audit.erasures WHERE tenant = $1 AND account_id = $2", 2, ap);
+    db_exec(admin, "DELETE FROM audit.erasures WHERE tenant = $1 AND account_id = $2", 2, ap);
     r = apply("");
     cr_assert_eq(jint(r, "erased", NULL), 1);
     cr_assert_eq(jint(r, "rows_changed_total", NULL), 0);
@@ -876,9 +846,10 @@ Test(retention, running_again_changes_nothing)
         if (strcmp(tables[i].table, "audit.erasures") != 0)
             cr_assert_str_eq(first[i], now[i], "third run: %s changed", tables[i].table);
     }
-    cr_assert_eq(count("SELECT rows_changed FROM audit.erasures WHERE tenant = $1 AND"
-                       " account_id = $2",
-                       2, ap),
+    cr_assert_eq(db_long(admin,
+                         "SELECT rows_changed FROM audit.erasures WHERE tenant = $1 AND"
+                         " account_id = $2",
+                         2, ap),
                  0);
 
     /* an open account is never touched, asked for by name, whatever its age */
