@@ -12,8 +12,8 @@
  * unscheduled.
  *
  * Ownership: the book borrows its connections, settings and tz db (one book per thread: the
- * consumer's and each sender's). An outreach_account is caller storage, filled by
- * outreach_book_load; it owns its debtor JSON (outreach_account_clear). */
+ * consumer's and each sender's). An outreach_account (decide.h, with outreach_step) is caller
+ * storage, filled by outreach_book_load; it owns its debtor JSON (outreach_account_clear). */
 #ifndef ARREARS_OUTREACH_BOOK_H
 #define ARREARS_OUTREACH_BOOK_H
 
@@ -29,70 +29,10 @@
 #include "arrears/redis.h"
 #include "cadence.h"
 #include "compliance.h"
+#include "decide.h"
 #include "facts.h"
 #include "settings.h"
 #include "tz.h"
-
-#define OUTREACH_BOOK_STEPS_MAX 96 /* the most recent steps loaded with an account */
-#define OUTREACH_BOOK_IDS_MAX 16   /* opt-outs and bad contact points loaded */
-#define OUTREACH_BOOK_NAME 64
-
-typedef struct outreach_step {
-    char step_id[ARR_UUID_STRLEN];
-    int run_no;
-    char step_key[OUTREACH_BOOK_NAME];
-    outreach_compliance_channel channel;
-    outreach_compliance_kind kind;
-    char status[16]; /* planned, sending, sent, suppressed, skipped, failed */
-    char template_id[OUTREACH_BOOK_NAME];
-    char address_id[OUTREACH_FACTS_ID_LEN + 1];
-    char call_outcome[16];
-    int attempts;
-    int64_t due_ms, done_ms; /* done_ms 0 while open */
-    /* written by the sender; "" / 0 when unknown */
-    char provider_message_id[129];
-    char template_version[OUTREACH_BOOK_NAME];
-    char lang[3];
-    char delivery[16];
-    int64_t cost_cents;
-    int64_t updated_ms; /* the row's last change, on PostgreSQL's clock */
-} outreach_step;
-
-typedef struct outreach_account {
-    char tenant[ARR_TENANT_MAX + 1];
-    char account[ARR_ACCOUNT_MAX + 1];
-    int placed; /* 0: known only from a score or a payment so far */
-    outreach_compliance_regime regime;
-    char currency[4];
-    int64_t balance_cents, original_cents;
-    char due_date[11];
-    json_t *debtor;   /* owned; NULL until placed */
-    int debtor_dirty; /* 1: save writes it */
-    outreach_facts facts;
-    int64_t placed_ms;
-    char status[16];
-    char status_rule[OUTREACH_BOOK_NAME];
-    char strategy[OUTREACH_BOOK_NAME];
-    int64_t scored_ms;
-    int run_no;
-    char run_policy_version[OUTREACH_BOOK_NAME], run_scored_strategy[OUTREACH_BOOK_NAME],
-        run_strategy[OUTREACH_BOOK_NAME];
-    int64_t run_start_ms;
-    char run_over[OUTREACH_BOOK_NAME];
-    int64_t sms_consent_ms, voice_consent_ms, stop_ms, dispute_ms, original_creditor_ms,
-        verification_ms, validation_ms, first_contact_ms, promise_until_ms;
-    char hold_rule[OUTREACH_BOOK_NAME];
-    outreach_step steps[OUTREACH_BOOK_STEPS_MAX]; /* newest first */
-    size_t nsteps;
-    char opted_out[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 8]; /* ids, 'medium:<ch>' */
-    size_t nopted;
-    char bad[OUTREACH_BOOK_IDS_MAX][OUTREACH_FACTS_ID_LEN + 1];
-    size_t nbad;
-    /* the earliest open step when loaded ("" / 0: none): the schedule is written only when
-       settling changes it */
-    char sched_step_id[ARR_UUID_STRLEN];
-    int64_t sched_due_ms;
-} outreach_account;
 
 typedef struct outreach_book {
     arr_pg *pg;                        /* borrowed: this thread's connection */
@@ -140,8 +80,7 @@ arr_err outreach_book_save(outreach_book *b, outreach_account *a, char *why, siz
 arr_err outreach_book_settle(outreach_book *b, outreach_account *a, const outreach_cause *c,
                              char *why, size_t whylen);
 
-/* Compliance input for a step of the account at at_ms, with the contact point chosen;
- * *point NULL when the consumer has none for the channel. zones[] receives the zones. */
+/* outreach_decide (decide.h) with the book's settings and tz db. */
 arr_err outreach_book_decide(outreach_book *b, const outreach_account *a, const outreach_step *st,
                              int64_t at_ms, const outreach_contact_point **point,
                              outreach_compliance_decision *d, char *why, size_t whylen);

@@ -1,6 +1,7 @@
 /* The outreach replay: each at-due-time decision of the senders (sender.c decide_planned) is
- * taken again by the compliance engine (compliance.h) on the account's state rebuilt from the
- * recorded events before it, and compared on {verdict, rule_id, until}.
+ * taken again by the service's own decision (outreach_decide, decide.h: the compliance engine
+ * and outreach's overrides) on the account's state rebuilt from the recorded events before it,
+ * and compared on {verdict, rule_id, until}.
  *
  * Order: per account, the inputs outreach consumed, in the order its inbox claimed them
  * (outreach.inbox.seq), merged with outreach's own recorded outputs in the order they were
@@ -38,6 +39,7 @@
 #include "arrears/envelope.h"
 #include "cadence.h"
 #include "compliance.h"
+#include "decide.h"
 #include "facts.h"
 #include "replay.h"
 #include "settings.h"
@@ -47,14 +49,7 @@
 #define FETCH "FETCH 5000 FROM ro"
 #define DAY_MS INT64_C(86400000)
 #define HOLD_PAID_MS (7 * DAY_MS) /* events.c: a "paid" reply holds for a week */
-#define HIST_MAX 96               /* book.h OUTREACH_BOOK_STEPS_MAX: what the service loads */
-#define IDS_MAX 16                /* book.h OUTREACH_BOOK_IDS_MAX */
 #define STEPS_MAX 128
-
-typedef struct hist {
-    char step_id[ARR_UUID_STRLEN];
-    outreach_compliance_contact c;
-} hist;
 
 /* What the replay knows of a step: its planned version, and the point an allow picked. */
 typedef struct step_info {
@@ -64,21 +59,13 @@ typedef struct step_info {
     int64_t due_ms; /* planned, then moved by each deferral */
 } step_info;
 
+/* The account as outreach_decide reads it (tenant, account, placed, regime, facts, status,
+   consents, replies, holds, opt-outs, bad points), with as its steps the newest
+   OUTREACH_BOOK_STEPS_MAX sent ones (as many as the service loads): a ring, since the engine
+   takes the history in any order. */
 typedef struct acct {
-    char id[ARR_ACCOUNT_MAX + 1];
-    int placed;
-    outreach_compliance_regime regime;
-    outreach_facts facts;
-    char status[16];
-    int64_t sms_consent_ms, voice_consent_ms, stop_ms, dispute_ms, oc_ms, validation_ms,
-        first_contact_ms, promise_until_ms;
-    char hold_rule[64];
-    char opted[IDS_MAX][OUTREACH_FACTS_ID_LEN + 8]; /* ids, or "medium:<channel>" */
-    size_t nopted;
-    char bad[IDS_MAX][OUTREACH_FACTS_ID_LEN + 1];
-    size_t nbad;
-    hist h[HIST_MAX]; /* ring: the newest HIST_MAX sent steps */
-    size_t nh, h_next;
+    outreach_account oa;
+    size_t h_next;              /* the ring's next slot in oa.steps */
     step_info steps[STEPS_MAX]; /* ring */
     size_t nsteps, s_next;
 } acct;
@@ -93,23 +80,13 @@ typedef struct run {
     acct *a; /* the account being folded; one at a time (the stream is ordered by account) */
 } run;
 
-static void acct_reset(acct *a, const char *id)
+static void acct_reset(acct *a, const char *tenant, const char *id)
 {
     memset(a, 0, sizeof(*a));
-    arr_str_copy(a->id, sizeof(a->id), id);
-    arr_str_copy(a->status, sizeof(a->status), "open");
-    arr_str_copy(a->facts.lang, sizeof(a->facts.lang), "en");
-}
-
-static int channel_by_name(const char *s, outreach_compliance_channel *ch)
-{
-    for (int i = 0; s && i < OUTREACH_COMPLIANCE_CHANNELS; i++) {
-        if (strcmp(s, outreach_cadence_channel_name((outreach_compliance_channel)i)) == 0) {
-            *ch = (outreach_compliance_channel)i;
-            return 1;
-        }
-    }
-    return 0;
+    arr_str_copy(a->oa.tenant, sizeof(a->oa.tenant), tenant);
+    arr_str_copy(a->oa.account, sizeof(a->oa.account), id);
+    arr_str_copy(a->oa.status, sizeof(a->oa.status), "open");
+    arr_str_copy(a->oa.facts.lang, sizeof(a->oa.facts.lang), "en");
 }
 
 static int kind_by_name(const char *s, outreach_compliance_kind *k)
@@ -146,7 +123,7 @@ static void add_id(char (*ids)[OUTREACH_FACTS_ID_LEN + 8], size_t *n, const char
         if (strcmp(ids[i], id) == 0)
             return;
     }
-    if (*n < IDS_MAX)
+    if (*n < OUTREACH_BOOK_IDS_MAX)
         arr_str_copy(ids[(*n)++], OUTREACH_FACTS_ID_LEN + 8, id);
 }
 
@@ -161,7 +138,7 @@ static int64_t time_of(json_t *p, const char *key)
 
 static void fold_placed(run *x, const arr_envelope *env)
 {
-    acct *a = x->a;
+    outreach_account *a = &x->a->oa;
     json_t *p = env->payload, *debtor = json_object_get(p, "debtor");
     json_t *bal = json_object_get(p, "balance_cents");
     const char *regime = json_string_value(json_object_get(p, "regime"));
@@ -190,7 +167,7 @@ static void fold_placed(run *x, const arr_envelope *env)
 
 static void fold_payment(run *x, const arr_envelope *env)
 {
-    acct *a = x->a;
+    outreach_account *a = &x->a->oa;
     json_t *after = json_object_get(env->payload, "balance_after_cents");
     if (!json_is_integer(after))
         return;
@@ -212,7 +189,7 @@ static void fold_payment(run *x, const arr_envelope *env)
 
 static void fold_reply(run *x, const arr_envelope *env)
 {
-    acct *a = x->a;
+    outreach_account *a = &x->a->oa;
     json_t *p = env->payload;
     const char *channel = json_string_value(json_object_get(p, "channel"));
     const char *intent = json_string_value(json_object_get(p, "intent"));
@@ -224,16 +201,16 @@ static void fold_reply(run *x, const arr_envelope *env)
         if (!strcmp(channel, "sms") || !strcmp(channel, "voice")) {
             a->stop_ms = at > a->stop_ms ? at : a->stop_ms;
             if (address_id)
-                add_id(a->opted, &a->nopted, address_id);
+                add_id(a->opted_out, &a->nopted, address_id);
         } else if (!strcmp(channel, "email")) {
-            add_id(a->opted, &a->nopted, address_id ? address_id : "medium:email");
+            add_id(a->opted_out, &a->nopted, address_id ? address_id : "medium:email");
         } else {
-            add_id(a->opted, &a->nopted, "medium:letter");
+            add_id(a->opted_out, &a->nopted, "medium:letter");
         }
     } else if (!strcmp(intent, "dispute")) {
         a->dispute_ms = a->dispute_ms ? a->dispute_ms : at;
     } else if (!strcmp(intent, "original_creditor_request")) {
-        a->oc_ms = a->oc_ms ? a->oc_ms : at;
+        a->original_creditor_ms = a->original_creditor_ms ? a->original_creditor_ms : at;
     } else if (!strcmp(intent, "attorney")) {
         arr_str_copy(a->status, sizeof(a->status), "attorney");
     } else if (!strcmp(intent, "promise")) {
@@ -252,7 +229,7 @@ static void fold_reply(run *x, const arr_envelope *env)
     }
 }
 
-static void hold_ends(acct *a)
+static void hold_ends(outreach_account *a)
 {
     a->promise_until_ms = 0;
     a->hold_rule[0] = '\0';
@@ -264,123 +241,16 @@ static void fold_input(run *x, const arr_envelope *env)
     if (!strcmp(t, "account.placed") || !strcmp(t, "account.updated"))
         fold_placed(x, env);
     else if (!strcmp(t, "account.closed"))
-        arr_str_copy(x->a->status, sizeof(x->a->status), "closed");
+        arr_str_copy(x->a->oa.status, sizeof(x->a->oa.status), "closed");
     else if (!strcmp(t, "payment.applied") || !strcmp(t, "payment.reversed"))
         fold_payment(x, env);
     else if (!strcmp(t, "payment.settled"))
-        arr_str_copy(x->a->status, sizeof(x->a->status), "settled");
+        arr_str_copy(x->a->oa.status, sizeof(x->a->oa.status), "settled");
     else if (!strcmp(t, "promise.broken") || !strcmp(t, "plan.instalment_missed"))
-        hold_ends(x->a);
+        hold_ends(&x->a->oa);
     else if (!strcmp(t, "reply.received"))
         fold_reply(x, env);
     /* score.computed, clock.day_started, provider.*: nothing the compliance engine reads */
-}
-
-/* ------------------------------------------------------------------ the decision (book.c) */
-
-static outreach_compliance_status status_value(const char *s)
-{
-    static const char *const names[] = {"open",  "paid",     "settled",  "closed",  "disputed",
-                                        "cease", "attorney", "bankrupt", "deceased"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!strcmp(s, names[i]))
-            return (outreach_compliance_status)i;
-    }
-    return OUTREACH_COMPLIANCE_OPEN;
-}
-
-static const char *no_point_rule(outreach_compliance_channel ch)
-{
-    switch (ch) {
-    case OUTREACH_COMPLIANCE_EMAIL:
-        return "contact.no_usable_email";
-    case OUTREACH_COMPLIANCE_SMS:
-        return "contact.no_usable_sms_number";
-    case OUTREACH_COMPLIANCE_VOICE:
-        return "contact.no_usable_phone";
-    default:
-        return "contact.no_postal_address";
-    }
-}
-
-/* The senders' decision for a step of the account at at_ms, as outreach_book_decide takes it. */
-static arr_err decide(run *x, outreach_compliance_channel ch, outreach_compliance_kind kind,
-                      int64_t at_ms, const outreach_contact_point **pt,
-                      outreach_compliance_decision *d, char *why, size_t whylen)
-{
-    const acct *a = x->a;
-    outreach_compliance_account ca;
-    memset(&ca, 0, sizeof(ca));
-    const char *bad[IDS_MAX], *opted[IDS_MAX];
-    size_t nopted = 0;
-    for (size_t i = 0; i < a->nbad; i++)
-        bad[i] = a->bad[i];
-    for (size_t i = 0; i < a->nopted; i++) {
-        outreach_compliance_channel m;
-        if (!strncmp(a->opted[i], "medium:", 7)) {
-            if (channel_by_name(a->opted[i] + 7, &m))
-                ca.opted_out_medium[m] = 1;
-        } else {
-            opted[nopted++] = a->opted[i];
-        }
-    }
-    *pt = outreach_facts_pick(&a->facts, ch, bad, a->nbad, opted, nopted);
-    const outreach_tz *zones[OUTREACH_FACTS_ZONES];
-    size_t nz = 0;
-    for (int i = 0; i < a->facts.nzones; i++) {
-        char zwhy[128];
-        if (outreach_tz_db_load(x->tz, a->facts.zones[i], &zones[nz], zwhy, sizeof(zwhy)) == ARR_OK)
-            nz++; /* as the service: an unknown zone is left out */
-    }
-    ca.regime = a->regime;
-    ca.status = status_value(a->status);
-    ca.zones = nz ? zones : NULL;
-    ca.nzones = nz;
-    ca.opted_out_ids = nopted ? opted : NULL;
-    ca.nopted_out = nopted;
-    ca.sms_consent_ms = a->sms_consent_ms;
-    ca.voice_consent_ms = a->voice_consent_ms;
-    ca.stop_received_ms = a->stop_ms;
-    ca.attorney_represented = !strcmp(a->status, "attorney");
-    ca.cease_received = !strcmp(a->status, "cease");
-    ca.dispute_received_ms = a->dispute_ms;
-    ca.original_creditor_request_ms = a->oc_ms;
-    ca.validation_notice_sent_ms = a->validation_ms;
-    ca.first_communication_ms = a->first_contact_ms;
-    outreach_compliance_contact h[HIST_MAX];
-    for (size_t i = 0; i < a->nh; i++)
-        h[i] = a->h[i].c;
-    outreach_compliance_policy pol;
-    outreach_compliance_policy_default(&pol);
-    outreach_cadence_caps(x->tenant->cadence, &pol);
-    outreach_compliance_candidate cand = {.channel = ch,
-                                          .kind = kind,
-                                          .address_id = *pt ? (*pt)->id : NULL,
-                                          .mobile = *pt ? (*pt)->mobile : 0,
-                                          .automated = ch == OUTREACH_COMPLIANCE_VOICE,
-                                          .at_ms = at_ms};
-    outreach_compliance_input in = {.candidate = &cand,
-                                    .account = &ca,
-                                    .history = a->nh ? h : NULL,
-                                    .nhistory = a->nh,
-                                    .policy = &pol,
-                                    .db = x->tz};
-    arr_err e = outreach_compliance_decide(&in, d, why, whylen);
-    if (e)
-        return e;
-    /* the service's own overrides after the law: no contact point, then a promise's hold */
-    if (d->verdict != OUTREACH_COMPLIANCE_SUPPRESS && !*pt) {
-        d->verdict = OUTREACH_COMPLIANCE_SUPPRESS;
-        d->rule_id = no_point_rule(ch);
-        d->until_ms = 0;
-    } else if (d->verdict != OUTREACH_COMPLIANCE_SUPPRESS && kind == OUTREACH_COMPLIANCE_REGULAR &&
-               a->promise_until_ms > at_ms &&
-               (d->verdict == OUTREACH_COMPLIANCE_ALLOW || d->until_ms < a->promise_until_ms)) {
-        d->verdict = OUTREACH_COMPLIANCE_DEFER;
-        d->until_ms = a->promise_until_ms;
-        d->rule_id = a->hold_rule[0] ? a->hold_rule : "promise.pending";
-    }
-    return ARR_OK;
 }
 
 /* ------------------------------------------------------------------ outputs */
@@ -447,7 +317,8 @@ static arr_err compare(run *x, const arr_envelope *env, json_t *rec, int64_t at_
     outreach_compliance_channel ch;
     outreach_compliance_kind kind;
     json_t *p = env->payload;
-    if (!x->a->placed || !channel_by_name(json_string_value(json_object_get(p, "channel")), &ch) ||
+    if (!x->a->oa.placed ||
+        outreach_decide_channel_of(json_string_value(json_object_get(p, "channel")), &ch) ||
         !kind_by_name(json_string_value(json_object_get(p, "kind")), &kind)) {
         x->r->compared--;
         x->r->unexplained++; /* the facts it was decided on are not in the audit store */
@@ -456,8 +327,10 @@ static arr_err compare(run *x, const arr_envelope *env, json_t *rec, int64_t at_
     const outreach_contact_point *pt;
     outreach_compliance_decision d;
     char why[300], field[64], a[160], b[160], cause[200];
-    if (decide(x, ch, kind, at_ms, &pt, &d, why, sizeof(why)) != ARR_OK) {
-        cli_replay_differ(x->r, x->a->id, env->event_id, "decision", "(recorded)", why,
+    outreach_step st = {.channel = ch, .kind = kind}; /* all the decision reads of a step */
+    if (outreach_decide(x->settings, x->tz, &x->a->oa, &st, at_ms, &pt, &d, why, sizeof(why)) !=
+        ARR_OK) {
+        cli_replay_differ(x->r, x->a->oa.account, env->event_id, "decision", "(recorded)", why,
                           "the replay's engine refused the input");
         /* counted as a difference: the recorded decision is not reproduced */
         return ARR_OK;
@@ -476,12 +349,12 @@ static arr_err compare(run *x, const arr_envelope *env, json_t *rec, int64_t at_
         fprintf(x->o->shadow,
                 "{\"account\":\"%s\",\"decision_event_id\":\"%s\",\"step_id\":\"%s\","
                 "\"at\":%lld,\"decision\":%s}\n",
-                x->a->id, env->event_id, step, (long long)at_ms, dj ? dj : "null");
+                x->a->oa.account, env->event_id, step, (long long)at_ms, dj ? dj : "null");
         free(dj);
     }
     if (cli_replay_first_diff(rec, rep, field, sizeof(field), a, sizeof(a), b, sizeof(b))) {
         cause_of(x, env, cause, sizeof(cause));
-        cli_replay_differ(x->r, x->a->id, env->event_id, field, a, b, cause);
+        cli_replay_differ(x->r, x->a->oa.account, env->event_id, field, a, b, cause);
     } else {
         x->r->reproduced++;
     }
@@ -489,11 +362,11 @@ static arr_err compare(run *x, const arr_envelope *env, json_t *rec, int64_t at_
     return ARR_OK;
 }
 
-static hist *hist_find(acct *a, const char *step_id)
+static outreach_step *hist_find(outreach_account *a, const char *step_id)
 {
-    for (size_t i = 0; step_id && i < a->nh; i++) {
-        if (!strcmp(a->h[i].step_id, step_id))
-            return &a->h[i];
+    for (size_t i = 0; step_id && i < a->nsteps; i++) {
+        if (!strcmp(a->steps[i].step_id, step_id))
+            return &a->steps[i];
     }
     return NULL;
 }
@@ -501,64 +374,62 @@ static hist *hist_find(acct *a, const char *step_id)
 /* What an output changes in the state the later decisions read. */
 static void fold_output(run *x, const arr_envelope *env)
 {
-    acct *a = x->a;
+    outreach_account *a = &x->a->oa;
     json_t *p = env->payload;
     const char *t = env->event_type, *step = json_string_value(json_object_get(p, "step_id"));
     outreach_compliance_channel ch;
     outreach_compliance_kind kind;
     if (!strcmp(t, "outreach.planned")) {
-        step_info *s = step_find(a, step, 1);
+        step_info *s = step_find(x->a, step, 1);
         const char *v = json_string_value(json_object_get(p, "policy_version"));
         if (s) {
             arr_str_copy(s->policy_version, sizeof(s->policy_version), v ? v : "");
             s->due_ms = time_of(p, "due_at");
         }
     } else if (!strcmp(t, "outreach.deferred")) {
-        step_info *s = step_find(a, step, 0);
+        step_info *s = step_find(x->a, step, 0);
         if (s)
             s->due_ms = time_of(p, "until");
     } else if (!strcmp(t, "outreach.sent") &&
-               channel_by_name(json_string_value(json_object_get(p, "channel")), &ch) &&
+               !outreach_decide_channel_of(json_string_value(json_object_get(p, "channel")), &ch) &&
                kind_by_name(json_string_value(json_object_get(p, "kind")), &kind)) {
-        hist *h = &a->h[a->h_next];
-        a->h_next = (a->h_next + 1) % HIST_MAX;
-        if (a->nh < HIST_MAX)
-            a->nh++;
+        outreach_step *h = &a->steps[x->a->h_next];
+        x->a->h_next = (x->a->h_next + 1) % OUTREACH_BOOK_STEPS_MAX;
+        if (a->nsteps < OUTREACH_BOOK_STEPS_MAX)
+            a->nsteps++;
+        /* no call outcome or delivery yet: a call attempt, or a message sent */
         memset(h, 0, sizeof(*h));
         arr_str_copy(h->step_id, sizeof(h->step_id), step ? step : "");
-        h->c = (outreach_compliance_contact){.channel = ch,
-                                             .kind = kind,
-                                             .outcome = ch == OUTREACH_COMPLIANCE_VOICE
-                                                            ? OUTREACH_COMPLIANCE_ATTEMPT
-                                                            : OUTREACH_COMPLIANCE_SENT,
-                                             .at_ms = env->event_time_ms};
+        arr_str_copy(h->status, sizeof(h->status), "sent");
+        h->channel = ch;
+        h->kind = kind;
+        h->done_ms = env->event_time_ms;
         if (kind == OUTREACH_COMPLIANCE_VALIDATION_NOTICE && !a->validation_ms)
             a->validation_ms = env->event_time_ms;
         if (!a->first_contact_ms)
             a->first_contact_ms = env->event_time_ms;
     } else if (!strcmp(t, "outreach.delivered") || !strcmp(t, "outreach.failed")) {
-        hist *h = hist_find(a, step);
+        outreach_step *h = hist_find(a, step);
         const char *call = json_string_value(json_object_get(p, "call_outcome"));
         const char *cp = json_string_value(json_object_get(p, "contact_point"));
+        /* as outreach_decide reads a step's outcome: call_outcome first (one it does not name,
+           "attempt": an attempt), then, but for a call, delivery */
         if (h && call) {
-            h->c.outcome = !strcmp(call, "conversation") ? OUTREACH_COMPLIANCE_CONVERSATION
-                           : !strcmp(call, "no_answer")  ? OUTREACH_COMPLIANCE_NO_ANSWER
-                           : !strcmp(call, "voicemail")  ? OUTREACH_COMPLIANCE_VOICEMAIL
-                                                         : OUTREACH_COMPLIANCE_ATTEMPT;
-        } else if (h && h->c.channel != OUTREACH_COMPLIANCE_VOICE) {
+            arr_str_copy(h->call_outcome, sizeof(h->call_outcome), call);
+        } else if (h && h->channel != OUTREACH_COMPLIANCE_VOICE) {
             if (!strcmp(t, "outreach.delivered"))
-                h->c.outcome = OUTREACH_COMPLIANCE_DELIVERED;
+                arr_str_copy(h->delivery, sizeof(h->delivery), "delivered");
             else if (cp && !strcmp(cp, "bad"))
-                h->c.outcome = OUTREACH_COMPLIANCE_BOUNCED;
+                arr_str_copy(h->delivery, sizeof(h->delivery), "bad_contact");
         }
-        const step_info *s = step_find(a, step, 0);
+        const step_info *s = step_find(x->a, step, 0);
         if (cp && s && s->address_id[0] && !strcmp(cp, "opted_out")) {
-            add_id(a->opted, &a->nopted, s->address_id);
+            add_id(a->opted_out, &a->nopted, s->address_id);
         } else if (cp && s && s->address_id[0] && !strcmp(cp, "bad")) {
             int known = 0;
             for (size_t i = 0; i < a->nbad; i++)
                 known |= !strcmp(a->bad[i], s->address_id);
-            if (!known && a->nbad < IDS_MAX)
+            if (!known && a->nbad < OUTREACH_BOOK_IDS_MAX)
                 arr_str_copy(a->bad[a->nbad++], sizeof(a->bad[0]), s->address_id);
         }
     }
@@ -598,8 +469,8 @@ static arr_err row(run *x, const char *account, int output, const char *msg, siz
     arr_envelope env;
     arr_envelope_init(&env);
     char why[300];
-    if (strcmp(x->a->id, account) != 0)
-        acct_reset(x->a, account);
+    if (strcmp(x->a->oa.account, account) != 0)
+        acct_reset(x->a, x->o->tenant, account);
     if (!output)
         x->r->inputs++;
     if (arr_envelope_decode(msg, len, &env, why, sizeof(why)) != ARR_OK)
