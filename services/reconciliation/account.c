@@ -742,3 +742,13 @@ arr_err recon_account_set_terms(recon_account *a, const char *kind, json_t *t, c
     }
     return arr_errbuf_fail(ARR_EINVAL, why, whylen, "kind: plan, promise or settlement");
 }
+
+json_t *recon_allocations_json(const recon_alloc *allocs, size_t n)
+{
+    int64_t sum[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        sum[allocs[i].bucket] += allocs[i].cents < 0 ? -allocs[i].cents : allocs[i].cents;
+    return json_pack("{s:I, s:I, s:I}", "fees_cents", (json_int_t)sum[RECON_FEES], "interest_cents",
+                     (json_int_t)sum[RECON_INTEREST], "principal_cents",
+                     (json_int_t)sum[RECON_PRINCIPAL]);
+}

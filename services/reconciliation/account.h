@@ -199,6 +199,10 @@ int64_t recon_account_instalment_due(const recon_account *a);
 /* 1 when the ledger identity holds and every item is >= 0. */
 int recon_account_consistent(const recon_account *a);
 
+/* A payment's allocation by bucket, as payment.applied carries it: {"fees_cents",
+ * "interest_cents","principal_cents"} (reversal amounts counted by magnitude). New reference. */
+json_t *recon_allocations_json(const recon_alloc *allocs, size_t n);
+
 /* The state as JSON (items and terms; the ledger figures travel in columns) and back. */
 json_t *recon_account_terms_json(const recon_account *a);
 arr_err recon_account_terms_from_json(recon_account *a, json_t *j, char *why, size_t whylen);

@@ -346,16 +346,6 @@ static arr_err emit(recon_book *b, const arr_envelope *cause, const char *accoun
     return e;
 }
 
-static json_t *allocation_json(const recon_alloc *allocs, size_t n)
-{
-    int64_t sum[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < n; i++)
-        sum[allocs[i].bucket] += allocs[i].cents < 0 ? -allocs[i].cents : allocs[i].cents;
-    return json_pack("{s:I, s:I, s:I}", "fees_cents", (json_int_t)sum[RECON_FEES], "interest_cents",
-                     (json_int_t)sum[RECON_INTEREST], "principal_cents",
-                     (json_int_t)sum[RECON_PRINCIPAL]);
-}
-
 /* ---- accounts ---------------------------------------------------------------------- */
 
 static void debtor_name(json_t *p, char *out, size_t cap)
@@ -582,7 +572,7 @@ static arr_err apply_to(recon_book *b, const arr_envelope *cause, const recon_en
         p->payment_id, "source", p->source, "amount_cents", (json_int_t)p->amount_cents, "currency",
         p->currency, "balance_after_cents", (json_int_t)(a.balance_cents > 0 ? a.balance_cents : 0),
         "credit_cents", (json_int_t)(a.balance_cents < 0 ? -a.balance_cents : 0), "allocation",
-        allocation_json(ap.allocs, ap.n_allocs), "matched_via", via, "unapplied_cents",
+        recon_allocations_json(ap.allocs, ap.n_allocs), "matched_via", via, "unapplied_cents",
         (json_int_t)ap.unapplied_cents, "promise_kept", ap.promise_kept, "plan_completed",
         ap.plan_completed, "status_after", recon_status_name(a.status), "waterfall_version",
         w->version, "received_at", at);

@@ -99,6 +99,35 @@ int cli_replay_first_diff(json_t *recorded, json_t *replayed, char *field, size_
     return 0;
 }
 
+arr_err cli_replay_begin(arr_pg *pg, char *why, size_t whylen)
+{
+    return arr_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", why, whylen);
+}
+
+arr_err cli_replay_declare(arr_pg *pg, const char *sql, int n, const char *const *params, char *why,
+                           size_t whylen)
+{
+    PGresult *res = PQexecParams(arr_pg_conn(pg), sql, n, NULL, params, NULL, NULL, 0);
+    arr_err e = ARR_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        e = arr_errbuf_fail(ARR_EPG, why, whylen, "replay query: %s",
+                            PQerrorMessage(arr_pg_conn(pg)));
+    PQclear(res);
+    return e;
+}
+
+arr_err cli_replay_fetch(arr_pg *pg, const char *fetch, PGresult **out, char *why, size_t whylen)
+{
+    *out = PQexec(arr_pg_conn(pg), fetch);
+    if (PQresultStatus(*out) == PGRES_TUPLES_OK)
+        return ARR_OK;
+    arr_err e =
+        arr_errbuf_fail(ARR_EPG, why, whylen, "replay fetch: %s", PQerrorMessage(arr_pg_conn(pg)));
+    PQclear(*out);
+    *out = NULL;
+    return e;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

@@ -66,6 +66,15 @@ void cli_replay_differ(cli_replay_result *r, const char *account, const char *de
 int cli_replay_first_diff(json_t *recorded, json_t *replayed, char *field, size_t fieldlen,
                           char *rec, size_t reclen, char *rep, size_t replen);
 
+/* A read-only snapshot (REPEATABLE READ) on pg, for every cursor a replay declares. */
+arr_err cli_replay_begin(arr_pg *pg, char *why, size_t whylen);
+/* DECLAREs a cursor (sql is "DECLARE name NO SCROLL CURSOR FOR ...") with n text params. */
+arr_err cli_replay_declare(arr_pg *pg, const char *sql, int n, const char *const *params, char *why,
+                           size_t whylen);
+/* The next rows of a cursor (fetch is "FETCH k FROM name"): *out owned by the caller
+ * (PQclear), no rows at the end. */
+arr_err cli_replay_fetch(arr_pg *pg, const char *fetch, PGresult **out, char *why, size_t whylen);
+
 /* The services' replays: read-only on pg, results added to r. */
 arr_err cli_replay_scoring(cli_ctx *c, arr_pg *pg, const cli_replay_opts *o, cli_replay_result *r,
                            char *why, size_t whylen);

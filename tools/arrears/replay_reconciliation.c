@@ -257,16 +257,6 @@ static void key_of(const char *type, json_t *p, char *out, size_t outlen)
     snprintf(out, outlen, "%s", k ? k : "");
 }
 
-static json_t *allocation_json(const recon_alloc *allocs, size_t n)
-{
-    int64_t sum[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < n; i++)
-        sum[allocs[i].bucket] += allocs[i].cents < 0 ? -allocs[i].cents : allocs[i].cents;
-    return json_pack("{s:I, s:I, s:I}", "fees_cents", (json_int_t)sum[RECON_FEES], "interest_cents",
-                     (json_int_t)sum[RECON_INTEREST], "principal_cents",
-                     (json_int_t)sum[RECON_PRINCIPAL]);
-}
-
 static json_int_t positive(int64_t v)
 {
     return (json_int_t)(v > 0 ? v : 0);
@@ -314,7 +304,7 @@ static arr_err apply_payment(run *x, const recon_entry *p, pay *py, const char *
         "{s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:s, s:I, s:b, s:b, s:s, s:s, s:s}", "payment_id",
         p->payment_id, "source", p->source, "amount_cents", (json_int_t)p->amount_cents, "currency",
         p->currency, "balance_after_cents", positive(a->balance_cents), "credit_cents",
-        positive(-a->balance_cents), "allocation", allocation_json(ap.allocs, ap.n_allocs),
+        positive(-a->balance_cents), "allocation", recon_allocations_json(ap.allocs, ap.n_allocs),
         "matched_via", via, "unapplied_cents", (json_int_t)ap.unapplied_cents, "promise_kept",
         ap.promise_kept, "plan_completed", ap.plan_completed, "status_after",
         recon_status_name(a->status), "waterfall_version", x->w.version, "received_at", at);
@@ -516,11 +506,10 @@ static arr_err arrangements_until(run *x, int64_t t_ms, char *why, size_t whylen
             x->ar = NULL;
         }
         if (!x->ar && !x->ar_done) {
-            x->ar = PQexec(arr_pg_conn(x->pg), FETCH_ARRANGEMENTS);
             x->ar_i = 0;
-            if (PQresultStatus(x->ar) != PGRES_TUPLES_OK)
-                return arr_errbuf_fail(ARR_EPG, why, whylen, "replay fetch: %s",
-                                       PQerrorMessage(arr_pg_conn(x->pg)));
+            arr_err e = cli_replay_fetch(x->pg, FETCH_ARRANGEMENTS, &x->ar, why, whylen);
+            if (e)
+                return e;
             x->ar_done = PQntuples(x->ar) == 0;
         }
         if (!x->ar || x->ar_done)
@@ -660,7 +649,7 @@ static void applied_cause(const run *x, const decision *d, json_t *rec, char *ou
         recon_account a = d->before;
         recon_applied ap;
         recon_account_apply(&a, &w, d->payment_id, d->amount, 0, &ap);
-        json_t *got = allocation_json(ap.allocs, ap.n_allocs);
+        json_t *got = recon_allocations_json(ap.allocs, ap.n_allocs);
         int same = json_equal(got, want);
         json_decref(got);
         if (same) {
@@ -822,18 +811,6 @@ static arr_err array_param(const char *ns, const char *const *names, arr_buf *ou
     return e ? e : arr_pg_array_close(out);
 }
 
-static arr_err declare(arr_pg *pg, const char *sql, int n, const char *const *params, char *why,
-                       size_t whylen)
-{
-    PGresult *res = PQexecParams(arr_pg_conn(pg), sql, n, NULL, params, NULL, NULL, 0);
-    arr_err e = ARR_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        e = arr_errbuf_fail(ARR_EPG, why, whylen, "replay query: %s",
-                            PQerrorMessage(arr_pg_conn(pg)));
-    PQclear(res);
-    return e;
-}
-
 static arr_err stream(run *x, char *why, size_t whylen)
 {
     static const char *const inputs[] = {"arrears.accounts", "arrears.payments.inbound",
@@ -850,19 +827,15 @@ static arr_err stream(run *x, char *why, size_t whylen)
     arr_buf_init(&types, 4096);
     arr_err e = array_param(x->o->ns, inputs, &topics);
     e = e ? e : array_param("", outputs, &types);
-    e = e ? e : arr_pg_exec(x->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", why, whylen);
+    e = e ? e : cli_replay_begin(x->pg, why, whylen);
     const char *params[] = {x->o->tenant, x->o->ns, topics.data, types.data};
-    e = e ? e : declare(x->pg, SQL_INPUTS, 4, params, why, whylen);
-    e = e ? e : declare(x->pg, SQL_ARRANGEMENTS, 1, params, why, whylen);
+    e = e ? e : cli_replay_declare(x->pg, SQL_INPUTS, 4, params, why, whylen);
+    e = e ? e : cli_replay_declare(x->pg, SQL_ARRANGEMENTS, 1, params, why, whylen);
     x->g.seq = -1;
     while (!e) {
-        PGresult *res = PQexec(arr_pg_conn(x->pg), FETCH_INPUTS);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            e = arr_errbuf_fail(ARR_EPG, why, whylen, "replay fetch: %s",
-                                PQerrorMessage(arr_pg_conn(x->pg)));
-            PQclear(res);
+        PGresult *res;
+        if ((e = cli_replay_fetch(x->pg, FETCH_INPUTS, &res, why, whylen)) != ARR_OK)
             break;
-        }
         int n = PQntuples(res);
         for (int i = 0; !e && i < n; i++) {
             /* No claim (a person's decision, outside the inbox): each its own group. */

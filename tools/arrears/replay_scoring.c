@@ -245,24 +245,13 @@ static arr_err stream(run *x, arr_pg *pg, char *why, size_t whylen)
     arr_buf topics;
     arr_buf_init(&topics, 4096);
     arr_err e = topics_param(x->o->ns, &topics);
-    e = e ? e : arr_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", why, whylen);
-    if (!e) {
-        const char *params[] = {x->o->tenant, x->o->ns, topics.data};
-        PGresult *res = PQexecParams(arr_pg_conn(pg), SQL_INPUTS, 3, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            snprintf(why, whylen, "replay query: %s", PQerrorMessage(arr_pg_conn(pg)));
-            e = ARR_EPG;
-        }
-        PQclear(res);
-    }
+    e = e ? e : cli_replay_begin(pg, why, whylen);
+    const char *params[] = {x->o->tenant, x->o->ns, topics.data};
+    e = e ? e : cli_replay_declare(pg, SQL_INPUTS, 3, params, why, whylen);
     while (!e) {
-        PGresult *res = PQexec(arr_pg_conn(pg), FETCH);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            snprintf(why, whylen, "replay fetch: %s", PQerrorMessage(arr_pg_conn(pg)));
-            PQclear(res);
-            e = ARR_EPG;
+        PGresult *res;
+        if ((e = cli_replay_fetch(pg, FETCH, &res, why, whylen)) != ARR_OK)
             break;
-        }
         int n = PQntuples(res);
         for (int i = 0; !e && i < n; i++) {
             long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
