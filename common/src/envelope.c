@@ -596,3 +596,16 @@ arr_err arr_envelope_to_message(const arr_envelope *env, char **value, size_t *v
         e = arr_envelope_encode(env, value, value_len, errbuf, errlen);
     return e;
 }
+
+int arr_event_for_service(const json_t *payload, const char *service)
+{
+    const json_t *list = json_object_get(payload, "services");
+    if (!json_is_array(list))
+        return 1;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *name = json_string_value(json_array_get(list, i));
+        if (name && strcmp(name, service) == 0)
+            return 1;
+    }
+    return 0;
+}

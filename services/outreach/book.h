@@ -45,6 +45,10 @@ typedef struct outreach_book {
     arr_producer_id who;
     arr_clock *clock; /* produced_at of the events; borrowed */
     arr_log *log;
+    /* ARR_OUTREACH_TIME=campaign: what a consumer answers is dated on the campaign's clock (the
+     * end of the last day begun), not on the wall clock of the door that received it, so that
+     * a simulated campaign gives the same decisions however fast it runs. */
+    int campaign;
     /* The account settled last: what the caller caches in Redis after its commit
      * (arr:acct:<tenant>/<account> next_step_at, next_step_channel; "none" when none). */
     struct {

@@ -25,6 +25,10 @@ arr_err outreach_events_prepare(arr_pg *pg, char *why, size_t whylen)
          "INSERT INTO outreach.replies (tenant, account_id, reply_id, channel, intent, keyword,"
          " received_at, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
          8},
+        {"oe_campaign_now",
+         "SELECT (extract(epoch FROM until_at) * 1000)::bigint FROM outreach.campaign_clock"
+         " WHERE namespace = $1",
+         1},
         {"oe_clock",
          "INSERT INTO outreach.campaign_clock (namespace, until_at) VALUES ($1, $2) ON CONFLICT"
          " (namespace) DO UPDATE SET until_at = greatest(outreach.campaign_clock.until_at,"
@@ -497,6 +501,18 @@ arr_err outreach_events_early(outreach_book *b, outreach_account *a, outreach_st
 }
 
 /* An inbound reply: classified, then one reply.received per account reached there. */
+/* The campaign's time now (the end of the last day begun); *at_ms unchanged before the first. */
+static arr_err campaign_now(outreach_book *b, int64_t *at_ms, char *why, size_t whylen)
+{
+    const char *p[] = {b->ns};
+    PGresult *r = NULL;
+    arr_err e = arr_pg_run(b->pg, "oe_campaign_now", 1, p, &r, why, whylen);
+    if (!e && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        *at_ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return e;
+}
+
 static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)
 {
     json_t *p = env->payload;
@@ -539,6 +555,8 @@ static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char 
     char at_s[ARR_TIME_STRLEN];
     arr_time_format(at, at_s, sizeof(at_s));
     outreach_cause c = {.env = env, .at_ms = env->event_time_ms};
+    if (b->campaign && n > 0)
+        e = campaign_now(b, &c.at_ms, why, whylen);
     for (int i = 0; !e && i < n && i < REPLY_FANOUT_MAX; i++) {
         const char *account = PQgetvalue(r, i, 0);
         json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "reply_id", sid, "channel",
@@ -602,6 +620,7 @@ arr_err outreach_events_apply(outreach_book *b, const arr_envelope *env, char *w
     if (strcmp(t, "provider.inbound") == 0)
         return provider_inbound(b, env, why, whylen);
     if (strcmp(t, "clock.day_started") == 0)
-        return clock_day(b, env, why, whylen);
+        return arr_event_for_service(env->payload, "outreach") ? clock_day(b, env, why, whylen)
+                                                               : ARR_OK;
     return ARR_OK; /* recorded in the inbox: nothing for outreach (payment.unmatched, ...) */
 }

@@ -270,7 +270,8 @@ int main(int argc, char **argv)
                                    .topic_replies = arr_svc_topic(&svc, "arrears.outreach.replies"),
                                    .who = svc.who,
                                    .clock = &svc.clock,
-                                   .log = &svc.log};
+                                   .log = &svc.log,
+                                   .campaign = ctx.scfg.campaign};
         e = start_senders(&svc, &ctx, nsenders, why, sizeof(why));
         if (e)
             arr_svc_failed(&svc, e, "cannot start the senders", why);

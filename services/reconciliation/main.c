@@ -82,7 +82,9 @@ static arr_err apply(void *opaque, arr_svc *s, const arr_envelope *env, char *wh
     if (strcmp(type, "reply.received") == 0)
         return recon_book_reply(&ctx->book, env, why, whylen);
     if (strcmp(type, "clock.day_started") == 0)
-        return recon_book_day(&ctx->book, env, why, whylen);
+        return arr_event_for_service(env->payload, "reconciliation")
+                   ? recon_book_day(&ctx->book, env, why, whylen)
+                   : ARR_OK;
     return ARR_OK; /* recorded in the inbox; nothing of ours */
 }
 

@@ -307,9 +307,12 @@ static arr_err account_of(scoring_batch *b, const char *tenant, const char *acco
 
 /* ------------------------------------------------------------------ database steps */
 
+/* A day's tick addressed to scoring (a tick for other services only is claimed, not acted on:
+ * not a scoring trigger, not folded). */
 static int is_clock(const item *it)
 {
-    return strcmp(it->env.event_type, "clock.day_started") == 0;
+    return strcmp(it->env.event_type, "clock.day_started") == 0 &&
+           arr_event_for_service(it->env.payload, "scoring");
 }
 
 static arr_err claim(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
@@ -628,6 +631,14 @@ static arr_err continue_day(scoring_batch *b, const item *it, const arr_producer
     arr_jsonw_string(&w, last->tenant);
     arr_jsonw_key(&w, "after_account");
     arr_jsonw_string(&w, last->account_id);
+    const json_t *services = json_object_get(it->env.payload, "services");
+    if (json_is_array(services)) {
+        arr_jsonw_key(&w, "services");
+        arr_jsonw_array_begin(&w);
+        for (size_t k = 0; k < json_array_size(services); k++)
+            arr_jsonw_string(&w, json_string_value(json_array_get(services, k)));
+        arr_jsonw_array_end(&w);
+    }
     arr_jsonw_object_end(&w);
     char key[ARR_KEY_MAX];
     e = e ? e : arr_jsonw_finish(&w);

@@ -126,7 +126,11 @@ PY
         --wait 120 >"$E2E_TMP/pay-$name.out" 2>&1 || fail "run $name: payments import"
       wait_for 120 quiet || fail "run $name: the services did not catch up with the payments"
     fi
-    "$cli" clock tick --day "$day" >/dev/null
+    # The day begins for reconciliation and scoring first, then, once they are done, for
+    # outreach: a day's re-scores never race its contacts (arrears clock tick --services).
+    "$cli" clock tick --day "$day" --services reconciliation,scoring >/dev/null
+    wait_for 120 quiet || fail "run $name: day $day: the re-scoring did not finish"
+    "$cli" clock tick --day "$day" --services outreach >/dev/null
     if ((d == 1 && flush_day >= 0)); then
       # The recorder killed mid-day: restarted, it records what it missed, each event once.
       kill -KILL "$audit_pid"
@@ -298,7 +302,8 @@ done
 # order: a day's re-score may count a contact sent that same day or not, depending on which
 # of the two scoring consumed first, and outreach may see that re-score before or after the
 # day began for it. So: every balance must be equal, every account whose inputs both services
-# consumed in the same order in both runs (its events and its partition's clock events) must
+# consumed in the same order in both runs (its events and its partition's clock events
+# addressed to the service) must
 # have the very same scores (exact probabilities) and contact steps (due time, status, rule),
 # and accounts seen in another order must stay rare.
 cat >"$E2E_TMP/order.sql" <<'SQL'
@@ -314,10 +319,12 @@ clk as (
   select i.kafka_partition p, i.seq, 'o' svc, e.event_type || '@' || e.event_time tag
     from audit.events e join outreach.inbox i on i.event_id = e.event_id
    where e.namespace = :'ns' and e.tenant = 'system'
+     and coalesce(e.message::jsonb->'payload'->'services' ? 'outreach', true)
   union all
   select i.kafka_partition, i.seq, 's', e.event_type || '@' || e.event_time
     from audit.events e join scoring.inbox i on i.event_id = e.event_id
-   where e.namespace = :'ns' and e.tenant = 'system'),
+   where e.namespace = :'ns' and e.tenant = 'system'
+     and coalesce(e.message::jsonb->'payload'->'services' ? 'scoring', true)),
 x as (
   select a.account_id, a.svc, a.seq, a.tag from acct a
   union all
@@ -358,5 +365,5 @@ bad = [x for x in same if a.get(("S", x)) != b.get(("S", x)) or a.get(("O", x)) 
 assert not bad, "same inputs in the same order, other decisions: %s" % bad[:5]
 raced = len(accts) - len(same)
 print("accounts %d, inputs in the same order %d, in another %d" % (len(accts), len(same), raced))
-assert raced * 20 <= len(accts), "more than 5%% of the accounts saw another order: %d" % raced
+assert raced * 100 <= len(accts), "more than 1%% of the accounts saw another order: %d" % raced
 PY

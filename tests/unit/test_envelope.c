@@ -592,3 +592,21 @@ Test(envelope_encode, text_payload_gives_the_same_bytes)
         arr_envelope_clear(&env);
     }
 }
+
+/* A tick addressed to some services is for those only; one that names none is for all. */
+Test(envelope_services, an_event_is_for_the_services_it_names)
+{
+    json_t *all = json_pack("{s:s, s:i}", "day", "2026-12-01", "partition", 3);
+    json_t *two = json_pack("{s:s, s:[s, s]}", "day", "2026-12-01", "services", "scoring",
+                            "reconciliation");
+    json_t *odd = json_pack("{s:s}", "services", "outreach"); /* not an array: for all */
+    cr_expect(arr_event_for_service(all, "outreach"));
+    cr_expect(arr_event_for_service(two, "scoring"));
+    cr_expect(arr_event_for_service(two, "reconciliation"));
+    cr_expect_not(arr_event_for_service(two, "outreach"));
+    cr_expect_not(arr_event_for_service(two, "score"));
+    cr_expect(arr_event_for_service(odd, "scoring"));
+    json_decref(all);
+    json_decref(two);
+    json_decref(odd);
+}

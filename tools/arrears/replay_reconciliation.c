@@ -732,7 +732,8 @@ static arr_err flush(run *x, char *why, size_t whylen)
                 e = take(x, &in);
             else if (strcmp(t, "reply.received") == 0)
                 reply(x, &in);
-            else if (strcmp(t, "clock.day_started") == 0)
+            else if (strcmp(t, "clock.day_started") == 0 &&
+                     arr_event_for_service(in.payload, "reconciliation"))
                 e = day(x, &in);
         }
     }

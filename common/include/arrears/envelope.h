@@ -60,6 +60,11 @@ arr_err arr_envelope_derive(arr_envelope *out, const arr_envelope *cause, const 
                             int64_t produced_at_ms);
 
 /* Validation of single fields, shared with payload decoders and the ingest validator. */
+/* 1 when an event is meant for service: its payload names no services (a "services" array of
+ * names, as a clock tick addressed to some services only carries), or names this one. A
+ * simulated campaign ticks services one after another so that their decisions never race. */
+int arr_event_for_service(const json_t *payload, const char *service);
+
 int arr_tenant_valid(const char *s);
 int arr_account_valid(const char *s);
 int arr_event_type_valid(const char *s);
