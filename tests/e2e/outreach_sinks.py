@@ -54,6 +54,12 @@ runs); times are Unix ms:
                     "attempts", "sent_ms"}
   inbound.jsonl    {"sid", "url", "fields", "http_status" | "error", "sent_ms"}
 Every HTTP request to Messages/Calls is recorded, refused ones too (sid null unless a repeat).
+
+As a module (tools/debtor-sim/debtor_sim.py builds on it): subclass Sinks and override its hooks
+on_email(rec) and on_created(kind, rec) (called once per new e-mail, message or call, after it is
+recorded; repeats and refusals are not passed on), callback_auth_for(url) (the basic auth of a
+status callback) and log_email(rec); ProviderServer takes the request handler class, so a
+subclass of ProviderHandler can add its own control endpoints.
 """
 
 import argparse
@@ -189,6 +195,8 @@ class DelayQueue:
 class Sinks:
     """Everything the servers share: options, output files, counters, created sids, callbacks."""
 
+    name = "outreach_sinks"  # the prefix of log lines
+
     def __init__(self, args):
         self.args = args
         self.lock = threading.Lock()
@@ -215,10 +223,10 @@ class Sinks:
 
     def log(self, msg):
         if not self.args.quiet:
-            print(f"outreach_sinks: {msg}", file=sys.stderr, flush=True)
+            print(f"{self.name}: {msg}", file=sys.stderr, flush=True)
 
     def error(self, msg):
-        print(f"outreach_sinks: error: {msg}", file=sys.stderr, flush=True)
+        print(f"{self.name}: error: {msg}", file=sys.stderr, flush=True)
 
     def count(self, name, n=1):
         with self.lock:
@@ -230,6 +238,21 @@ class Sinks:
 
     def default_account(self):
         return self.args.auth.split(":", 1)[0] if self.args.auth else DEFAULT_ACCOUNT
+
+    # --- hooks for a subclass (no-ops here)
+
+    def on_email(self, rec):
+        """A new e-mail (not a repeat of a Message-ID), as written to emails.jsonl."""
+
+    def on_created(self, kind, rec):
+        """A new message or call ("message" | "call"), as written to messages/calls.jsonl."""
+
+    def callback_auth_for(self, url):
+        """USER:PASS sent with the status callback to url (None: no Authorization)."""
+        return self.args.callback_auth
+
+    def log_email(self, rec):
+        self.log(f"email {rec['message_id']} to {','.join(rec['to'])}")
 
     # --- email
 
@@ -292,7 +315,7 @@ class Sinks:
 
     def _run_callback(self, job):
         job["attempts"] += 1
-        status, err = post_form(job["url"], job["fields"], self.args.callback_auth,
+        status, err = post_form(job["url"], job["fields"], self.callback_auth_for(job["url"]),
                                 CALLBACK_TIMEOUT_S)
         retriable = err is not None or status == 429 or status >= 500
         if retriable and job["attempts"] <= CALLBACK_MAX_RETRIES:
@@ -433,7 +456,9 @@ class SmtpHandler:
         rec["to"] = list(envelope.rcpt_tos)
         rec.update(size=len(raw), received_ms=now_ms())
         self.state.record_email(rec)
-        self.state.log(f"email {rec['message_id']} to {','.join(rec['to'])}")
+        self.state.log_email(rec)
+        if not rec["repeat"]:
+            self.state.on_email(rec)
         return "250 2.0.0 OK queued"
 
 
@@ -579,6 +604,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
                       else call_callback_fields(rec["sid"], to, from_, account,
                                                 self.state.args.answer_seed))
             self.state.schedule_callback(kind, rec["sid"], rec["status_callback"], fields)
+        if status == 201 and not repeat:
+            self.state.on_created(kind, rec)
         self.answer_create(status, code, rec)
 
     def decide(self, kind, key, form, identity, rec):
@@ -645,9 +672,9 @@ class ProviderServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512
 
-    def __init__(self, state, port):
+    def __init__(self, state, port, handler=ProviderHandler):
         self.state = state
-        super().__init__(("127.0.0.1", port), ProviderHandler)
+        super().__init__(("127.0.0.1", port), handler)
 
     def handle_error(self, request, client_address):
         self.state.error(f"http {client_address}: {sys.exc_info()[1]!r}")
