@@ -18,6 +18,7 @@
 # clock day would re-score the tenant's accounts); the tenant's scoring.accounts rows are
 # deleted at exit with the rest of the namespace. Other arrears processes on the machine (tests
 # in other namespaces) share the cores and the database: the table counts them and says so.
+. scripts/bench-lib.bash
 stamp=$(date +%Y%m%d%H%M%S)
 ns="bencho$stamp." tenant="bencho$stamp"
 export ARR_TOPIC_PREFIX=$ns
@@ -25,71 +26,19 @@ send_days=${ARR_BENCH_SEND_DAYS:-3}
 send_limit=${ARR_BENCH_SEND_LIMIT_S:-600}
 stall_limit=${ARR_BENCH_STALL_S:-300} # no progress for that long while planning: give up
 echo "bench outreach: $accounts accounts, $(nproc) cores, $(date -u +%FT%TZ)"
-pids=() sinks_pid=
-stop_services() {
-  local p
-  for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
+sinks_pid=
+bench_logs="var/bench/outreach[12].log, var/bench/scoring-outreach.log"
 cleanup_ns() {
-  local t
   stop_services
   if [[ -n $sinks_pid ]]; then kill -TERM "$sinks_pid" 2>/dev/null || true; wait "$sinks_pid" 2>/dev/null || true; fi
-  for t in $(kcat -b "$ARR_KAFKA_BROKERS" -L 2>/dev/null | sed -n "s/^ *topic \"\(${ns//./\\.}[^\"]*\)\".*/\1/p"); do
-    ARR_TOPIC_PREFIX= "$bin/arrears" topics delete "$t" >/dev/null 2>&1 || true
-  done
-  # The namespace's schedule (one member per account with a next step) goes with it.
-  redis-cli -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" unlink "arr:sched:$ns:due" "arr:sched:$ns:lease" \
-    "arr:sched:$ns:due_of" "arr:sched:$ns:member" >/dev/null 2>&1 || true
+  delete_ns_topics "$ns"
+  unlink_ns_schedule "$ns"
   rm -f var/bench/outreach-steps.copy var/bench/stack-ticks0.txt var/bench/stack-ticks1.txt
   q "delete from scoring.accounts where tenant = '$tenant'" >/dev/null 2>&1 || true
   if ((started)); then scripts/stack down >/dev/null || true; fi
 }
 trap cleanup_ns EXIT
-die() { echo "bench: $*" >&2; exit 1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-metric() { # PORT NAME: a counter of a replica, 0 when it cannot be read
-  { curl -s -m 2 "http://127.0.0.1:$1/metrics" 2>/dev/null || true; } | awk -v m="$2" '$1 == m { v = $2 } END { print v + 0 }'
-}
-ready() { [[ $(curl -s -o /dev/null -w '%{http_code}' -m 2 "http://127.0.0.1:$1/readyz" 2>/dev/null) == 200 ]]; }
-alive() { # every service started is still running
-  local p
-  for p in "${pids[@]}"; do
-    kill -0 "$p" 2>/dev/null || die "a service died: see var/bench/outreach[12].log, var/bench/scoring-outreach.log"
-  done
-  kill -0 "$sinks_pid" 2>/dev/null || die "the sinks died: see $sinks/stderr"
-}
-# CPU: ticks used by one process (utime + stime), and the machine's busy and total ticks.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-machine() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-hz=$(getconf CLK_TCK)
-# The stack's share, by command name (PostgreSQL, Kafka, Redis): "name pid ticks" per process
-# into a file; the share counts the processes alive at both ends (a backend that ended between
-# them is left out, not subtracted).
-stack_snap() {
-  local name p
-  for name in postgres java redis-server; do
-    for p in $(pgrep -x "$name"); do echo "$name $p $(ticks "$p")"; done
-  done >"$1"
-}
-stack_cores() { # BEFORE AFTER SECONDS
-  awk -v s="$3" -v hz="$hz" 'NR == FNR { a[$2] = $3; next } ($2 in a) { d[$1] += $3 - a[$2] }
-    END { f = (s > 0 ? 1 / hz / s : 0); printf "%.2f / %.2f / %.2f", d["postgres"] * f, d["java"] * f, d["redis-server"] * f }' "$1" "$2"
-}
-cores_used() { awk -v t="$1" -v s="$2" -v hz="$hz" 'BEGIN { printf "%.2f", (s > 0 ? t / hz / s : 0) }'; }
-# arrears-* processes on the machine that this bench did not start (tests in other namespaces).
-mine=()
-foreign() {
-  local p n=0
-  for p in $(ps -eo pid=,comm= | awk '$2 ~ /^arrears-/ { print $1 }'); do
-    [[ " ${mine[*]} " == *" $p "* ]] || n=$((n + 1))
-  done
-  echo "$n"
-}
-foreign_max=0
-note_foreign() { local n; n=$(foreign); ((n <= foreign_max)) || foreign_max=$n; }
-busy_pct() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }'; }
+alive_more() { kill -0 "$sinks_pid" 2>/dev/null || die "the sinks died: see $sinks/stderr"; }
 
 "$bin/arrears" topics apply >/dev/null
 portfolio=var/bench/portfolio-$accounts.jsonl
@@ -129,22 +78,16 @@ start_outreach() { # REPLICA (1 or 2)
     ARR_SMS_API_URL="http://127.0.0.1:$http_port/2010-04-01/Accounts/$sid" \
     ARR_SMS_ACCOUNT_SID=$sid ARR_SMS_AUTH_TOKEN=$token ARR_SMS_FROM=+15550001111 \
     ARR_OUTREACH_CALLBACK_SECRETS="$tenant:$secret" ARR_OUTREACH_CALLBACK_BASE="http://127.0.0.1:${o_ports[0]}" \
-    /usr/bin/time -f '%M' -o "var/bench/rss-outreach$1.txt" "$bin/arrears-outreach" >"var/bench/outreach$1.log" 2>&1 &
-  pids+=($!)
+    spawn "outreach$1" "$bin/arrears-outreach"
 }
 start_outreach 1
 start_outreach 2
-for port in "${o_ports[@]}"; do
-  for ((i = 0; i < 600; i++)); do ready "$port" && break; alive; sleep 0.1; done
-  ready "$port" || die "outreach on port $port is not ready after 60 s"
-done
+for port in "${o_ports[@]}"; do wait_ready "$port" outreach; done
 o_pid=($(pgrep -P "${pids[0]}") $(pgrep -P "${pids[1]}"))
 mine+=("${o_pid[@]}")
 note_foreign
-ARR_INSTANCE="bench-osc-$stamp" ARR_HTTP_PORT=$sc_port \
-  /usr/bin/time -f '%M' -o var/bench/rss-scoring-outreach.txt "$bin/arrears-scoring" >var/bench/scoring-outreach.log 2>&1 &
-pids+=($!)
-sc_time_pid=$!
+ARR_INSTANCE="bench-osc-$stamp" ARR_HTTP_PORT=$sc_port spawn scoring-outreach "$bin/arrears-scoring"
+sc_time_pid=${pids[-1]}
 
 # 2. Planned per second, from the first score committed.
 until (($(metric "$sc_port" arrears_events_published_total) >= 1)); do alive; sleep 0.05; done
@@ -155,16 +98,13 @@ read -r mb0 mt0 <<<"$(machine)"
 o0=$(($(ticks "${o_pid[0]}") + $(ticks "${o_pid[1]}"))) s0=$(ticks "$sc_pid")
 stack_snap var/bench/stack-ticks0.txt
 head_start=$(q "select count(*) from outreach.accounts where tenant = '$tenant' and debtor is not null")
-planned_sql="select count(*) from outreach.accounts a where tenant = '$tenant' and strategy is not null
-  and debtor is not null and (run_over is not null or status <> 'open' or exists (select 1 from outreach.steps s
-  where s.tenant = a.tenant and s.account_id = a.account_id))"
 t_scored= last=-1 moved=$SECONDS
 while :; do
   alive
   if [[ -z $t_scored ]] && (($(metric "$sc_port" arrears_events_published_total) >= placed)); then
     t_scored=$(now)
   fi
-  planned=$(q "$planned_sql")
+  planned=$(planned_count "$tenant")
   ((planned >= placed)) && break
   if ((planned != last)); then
     last=$planned moved=$SECONDS
@@ -194,7 +134,7 @@ stop_scoring() { pkill -TERM -P "$sc_time_pid" 2>/dev/null || true; wait "$sc_ti
 stop_scoring
 pids=("${pids[@]:0:2}")
 scores_rows=$(q "select count(*) from scoring.scores where tenant = '$tenant'")
-sc_rss=$(tail -n 1 var/bench/rss-scoring-outreach.txt 2>/dev/null || echo 0)
+sc_rss=$(rss_of scoring-outreach)
 # The rows the \copy ceiling loads: the steps as planning left them.
 psql "$ARR_PG_CONNINFO" -XAtq -c "\\copy (select * from outreach.steps where tenant = '$tenant') to 'var/bench/outreach-steps.copy'"
 copy_rows=$(wc -l <var/bench/outreach-steps.copy)
@@ -260,8 +200,6 @@ q "select a.account_id || ' ' || a.balance_cents from outreach.accounts a where 
    and s.due_at > (select until_at from outreach.campaign_clock where namespace = '$ns'))
    order by a.account_id limit $want_k" >var/bench/outreach-paid.txt
 k=$(wc -l <var/bench/outreach-paid.txt)
-stopped_sql="select count(distinct account_id) from outreach.steps where tenant = '$tenant'
-  and status = 'suppressed' and rule_id = 'status.paid' and stop_latency_ms is not null"
 pay_s=0 stopped=0 p50=0 p99=0 pmax=0
 if ((k > 0)); then
   t0=$(now)
@@ -287,24 +225,18 @@ PY
     kcat -b "$ARR_KAFKA_BROKERS" -P -t "${ns}arrears.payments.events" -K $'\t' -X enable.idempotence=true -X linger.ms=5
   # Done when every account paid is marked so and none of them has a step open: normally each
   # had one step planned, now suppressed (status.paid) with its latency.
-  done_sql="select (select count(*) from outreach.accounts where tenant = '$tenant' and status = 'paid') >= $k
-    and not exists (select 1 from outreach.steps s join outreach.accounts a using (tenant, account_id)
-    where s.tenant = '$tenant' and a.status = 'paid' and s.status in ('planned', 'sending'))"
   deadline=$((SECONDS + 300))
-  until [[ $(q "$done_sql") == t ]] || ((SECONDS >= deadline)); do alive; sleep 0.5; done
+  until paid_done "$tenant" "$k" || ((SECONDS >= deadline)); do alive; sleep 0.5; done
   pay_s=$(secs "$t0" "$(now)")
-  stopped=$(q "$stopped_sql")
-  IFS='|' read -r p50 p99 pmax <<<"$(q "select round(percentile_cont(0.5) within group (order by stop_latency_ms)),
-    round(percentile_cont(0.99) within group (order by stop_latency_ms)), max(stop_latency_ms)
-    from outreach.steps where tenant = '$tenant' and status = 'suppressed' and rule_id = 'status.paid'
-    and stop_latency_ms is not null")"
+  stopped=$(stopped_count "$tenant")
+  IFS='|' read -r p50 p99 pmax <<<"$(stop_latencies "$tenant")"
 fi
 sleep 2 # the last status callbacks
 stats=$(curl -s -m 5 "http://127.0.0.1:$http_port/control/stats" || echo '{}')
 dlq=$({ kcat -b "$ARR_KAFKA_BROKERS" -C -t "${ns}arrears.outreach.dlq" -o beginning -e -q -f '.\n' 2>/dev/null || true; } | wc -l)
 stop_services
-rss1=$(tail -n 1 var/bench/rss-outreach1.txt 2>/dev/null || echo 0)
-rss2=$(tail -n 1 var/bench/rss-outreach2.txt 2>/dev/null || echo 0)
+rss1=$(rss_of outreach1)
+rss2=$(rss_of outreach2)
 log_errors=$(cat var/bench/outreach[12].log | grep -c '"level":"error"' || true)
 log_warns=$(cat var/bench/outreach[12].log | grep -c '"level":"warn' || true)
 
@@ -321,17 +253,11 @@ kcat_s=$(secs "$t0" "$t1")
 kcat_n=$(kcat -b "$ARR_KAFKA_BROKERS" -C -t "$scratch" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l)
 kcat_rate=$(rate "$kcat_n" "$kcat_s")
 # (b) psql \copy of the same outreach.steps rows into a table shaped like outreach.steps.
-q "set client_min_messages = warning; drop table if exists public.bench_copy; create table public.bench_copy (like outreach.steps including all)"
-t0=$(now)
-psql "$ARR_PG_CONNINFO" -XAtq -c "\\copy public.bench_copy from 'var/bench/outreach-steps.copy'"
-t1=$(now)
-copy_s=$(secs "$t0" "$t1")
+copy_s=$(copy_ceiling public.bench_copy outreach.steps var/bench/outreach-steps.copy)
 copy_rate=$(rate "$copy_rows" "$copy_s")
-q "drop table public.bench_copy"
 rm -f var/bench/outreach-steps.copy
 # (c) Redis, pipelined 16 deep.
-read -r redis_set redis_zadd <<<"$(redis-benchmark -h "$ARR_REDIS_HOST" -p "$ARR_REDIS_PORT" -q -n 200000 -P 16 -t set,zadd 2>/dev/null |
-  tr '\r' '\n' | awk '/requests per second/ { r[$1] = $2 } END { printf "%.0f %.0f\n", r["SET:"], r["ZADD:"] }')"
+read -r redis_set redis_zadd <<<"$(redis_ceiling 200000 set,zadd)"
 # (d) the sinks: what they received.
 jget() { python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get(sys.argv[2], 0))' "$1" "$2" 2>/dev/null || echo 0; }
 emails=$(jget "$stats_send" emails) texts=$(jget "$stats_send" messages_created) calls=$(jget "$stats_send" calls_created)
