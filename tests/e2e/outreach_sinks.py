@@ -706,6 +706,28 @@ def parse_args(argv):
     return args
 
 
+def serve(state, smtp, http, banner=None):
+    """Runs both servers until SIGTERM or SIGINT: the callback workers, "SMTP <port>",
+    "HTTP <port>" and "READY" on stdout (after banner, logged), then an orderly stop. 0."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    state.start_callback_workers()
+    smtp.start()
+    threading.Thread(target=http.serve_forever, args=(0.2,), name="http", daemon=True).start()
+    if banner:
+        state.log(banner)
+    print(f"SMTP {smtp.port}\nHTTP {http.server_address[1]}\nREADY", flush=True)
+    while not stop.wait(0.5):
+        pass
+    state.log("stopping")
+    http.shutdown()
+    http.server_close()
+    smtp.stop()
+    state.close()
+    return 0
+
+
 def main(argv):
     args = parse_args(argv)
     logging.getLogger("mail.log").setLevel(logging.ERROR if args.quiet else logging.WARNING)
@@ -718,24 +740,7 @@ def main(argv):
         print(f"outreach_sinks: error: cannot start: {e}", file=sys.stderr, flush=True)
         return 1
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    state.start_callback_workers()
-    smtp.start()
-    http_thread = threading.Thread(target=http.serve_forever, args=(0.2,), name="http",
-                                   daemon=True)
-    http_thread.start()
-    print(f"SMTP {smtp.port}\nHTTP {http.server_address[1]}\nREADY", flush=True)
-
-    while not stop.wait(0.5):
-        pass
-    state.log("stopping")
-    http.shutdown()
-    http.server_close()
-    smtp.stop()
-    state.close()
-    return 0
+    return serve(state, smtp, http)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,6 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -1144,22 +1143,8 @@ def main(argv):
         print(f"debtor_sim: error: cannot start: {e!r}", file=sys.stderr, flush=True)
         return 1
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    state.start_callback_workers()
-    smtp.start()
-    threading.Thread(target=http.serve_forever, args=(0.2,), name="http", daemon=True).start()
-    state.log(f"{len(people)} people, tenants {','.join(args.tenants)}, seed {args.seed}")
-    print(f"SMTP {smtp.port}\nHTTP {http.server_address[1]}\nREADY", flush=True)
-    while not stop.wait(0.5):
-        pass
-    state.log("stopping")
-    http.shutdown()
-    http.server_close()
-    smtp.stop()
-    state.close()
-    return 0
+    return sinks.serve(state, smtp, http,
+                       f"{len(people)} people, tenants {','.join(args.tenants)}, seed {args.seed}")
 
 
 if __name__ == "__main__":
