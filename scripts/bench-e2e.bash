@@ -50,6 +50,8 @@ cleanup_ns() {
   if ((started)); then scripts/stack down >/dev/null || true; fi
 }
 trap cleanup_ns EXIT
+trap 'exit 143' TERM  # so that the EXIT trap cleans up after a kill too
+trap 'exit 130' INT
 at() { secs "$t0" "$1"; } # seconds from the file's start
 fmt() { [[ -n $1 ]] && at "$1" || echo -; }
 ns_events() { # NS: committed events on the namespace's topics, counted in parallel

@@ -38,6 +38,8 @@ cleanup_ns() {
   if ((started)); then scripts/stack down >/dev/null || true; fi
 }
 trap cleanup_ns EXIT
+trap 'exit 143' TERM  # so that the EXIT trap cleans up after a kill too
+trap 'exit 130' INT
 alive_more() { kill -0 "$sinks_pid" 2>/dev/null || die "the sinks died: see $sinks/stderr"; }
 
 "$bin/arrears" topics apply >/dev/null
