@@ -501,14 +501,16 @@ arr_err outreach_events_early(outreach_book *b, outreach_account *a, outreach_st
 }
 
 /* An inbound reply: classified, then one reply.received per account reached there. */
-/* The campaign's time now (the end of the last day begun); *at_ms unchanged before the first. */
+/* The campaign's time now: the last instant of the day begun last (what answers that day's
+ * contacts belongs to it, and what it causes, an opt-out confirmation, can go out before the
+ * next day begins); *at_ms unchanged before the first day. */
 static arr_err campaign_now(outreach_book *b, int64_t *at_ms, char *why, size_t whylen)
 {
     const char *p[] = {b->ns};
     PGresult *r = NULL;
     arr_err e = arr_pg_run(b->pg, "oe_campaign_now", 1, p, &r, why, whylen);
     if (!e && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        *at_ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *at_ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10) - 1;
     PQclear(r);
     return e;
 }
@@ -552,11 +554,11 @@ static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char 
     if (n == 0)
         arr_log_warn(b->log, "inbound reply matches no account", "provider_message_id", sid,
                      "address_id", address_id, NULL);
+    outreach_cause c = {.env = env, .at_ms = env->event_time_ms};
+    if (b->campaign && n > 0 && !(e = campaign_now(b, &c.at_ms, why, whylen)))
+        at = c.at_ms; /* one clock for the reply and what it starts (a STOP's confirmation) */
     char at_s[ARR_TIME_STRLEN];
     arr_time_format(at, at_s, sizeof(at_s));
-    outreach_cause c = {.env = env, .at_ms = env->event_time_ms};
-    if (b->campaign && n > 0)
-        e = campaign_now(b, &c.at_ms, why, whylen);
     for (int i = 0; !e && i < n && i < REPLY_FANOUT_MAX; i++) {
         const char *account = PQgetvalue(r, i, 0);
         json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "reply_id", sid, "channel",

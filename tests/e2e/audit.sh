@@ -47,6 +47,7 @@ sinks_pid=$!
 sinks_ready() { grep -q READY "$E2E_TMP/sinks.out"; }
 check "the SMTP receiver and the provider stub start" wait_for 30 sinks_ready
 export ARR_OUTREACH_TIME=campaign ARR_OUTREACH_SENDERS=2 ARR_OUTREACH_LEASE_MS=5000
+sinks_http=$(sed -n 's/^HTTP //p' "$E2E_TMP/sinks.out")
 export ARR_SMTP_URL="smtp://127.0.0.1:$(sed -n 's/^SMTP //p' "$E2E_TMP/sinks.out")"
 export ARR_SMTP_FROM="collections@arrears.example"
 export ARR_SMS_API_URL="http://127.0.0.1:$(sed -n 's/^HTTP //p' "$E2E_TMP/sinks.out")/2010-04-01/Accounts/$sid"
@@ -56,15 +57,24 @@ export ARR_OUTREACH_RATE_SMS=500/s ARR_OUTREACH_RATE_VOICE=200/s
 "$ARR_BIN_DIR/gen-portfolio" --accounts "$n" --seed 23 --format jsonl --broken-rate 0 --quiet \
   --out "$E2E_TMP/portfolio.jsonl"
 
-# The inputs of scoring and outreach that the audit store recorded but a service has not
-# claimed yet: 0 when both have caught up with everything published so far.
+# The inputs the audit store recorded but a service that reads them has not claimed yet: 0
+# when scoring, outreach and reconciliation have caught up with everything published so far.
 unclaimed() {
-  q "select count(*) from audit.events e where e.namespace = '$ns' and e.tenant in ('$tenant', 'system')
+  q "select count(*) from audit.events e where e.namespace = '$ns'
      and ((e.topic in ('arrears.accounts', 'arrears.payments.events', 'arrears.outreach.events',
-          'arrears.outreach.replies', 'arrears.clock')
-          and not exists (select 1 from scoring.inbox i where i.event_id = e.event_id))
-       or (e.topic in ('arrears.scores', 'arrears.payments.events', 'arrears.clock')
-          and not exists (select 1 from outreach.inbox i where i.event_id = e.event_id)))"
+                       'arrears.outreach.replies', 'arrears.clock')
+           and not exists (select 1 from scoring.inbox i where i.event_id = e.event_id))
+       or (e.topic in ('arrears.accounts', 'arrears.scores', 'arrears.payments.events',
+                       'arrears.outreach.replies', 'arrears.outreach.callbacks', 'arrears.clock')
+           and not exists (select 1 from outreach.inbox i where i.event_id = e.event_id))
+       or (e.topic in ('arrears.accounts', 'arrears.payments.inbound', 'arrears.outreach.replies',
+                       'arrears.clock')
+           and not exists (select 1 from reconciliation.inbox i where i.event_id = e.event_id)))"
+}
+# The provider's status callbacks (delivered, undelivered, call outcomes) still to be posted.
+callbacks() {
+  curl -s -m 10 "http://127.0.0.1:$sinks_http/control/stats" | "$py" -c 'import json, sys
+print(json.load(sys.stdin).get("callbacks_pending", 0))' 2>/dev/null || echo 1
 }
 recorded() { q "select count(*) from audit.events where namespace = '$ns'"; }
 # Quiet: nothing unclaimed and the audit store no longer growing.
@@ -73,7 +83,7 @@ quiet() {
   a=$(recorded)
   sleep 1
   b=$(recorded)
-  [[ $a == "$b" && $(unclaimed) == 0 ]]
+  [[ $a == "$b" && $(unclaimed) == 0 && $(callbacks) == 0 ]]
 }
 day_done() {
   [[ $(q "select count(*) from outreach.campaign_clock where namespace = '$ns'
@@ -229,6 +239,38 @@ assert all("strategy table version changed: recorded strategy-default-1, replay 
            for c in r["causes"]), r["causes"]
 assert r["differences"][0]["field"], r["differences"][0]
 PY
+
+# Reconciliation's decisions (allocations, balances, unmatched payments, deadlines) too.
+for r in a b; do
+  nsr=ns_$r tr=tenant_$r
+  ARR_TOPIC_PREFIX=${!nsr} "$cli" replay --service reconciliation --tenant "${!tr}" --json \
+    >"$E2E_TMP/replay-rc-$r.json" 2>"$E2E_TMP/replay-rc-$r.err"
+  rc=$?
+  check "run $r: the reconciliation replay reproduces every decision (exit $rc)" test "$rc" = 0
+  check "run $r: ... one per payment" "$py" - "$E2E_TMP/replay-rc-$r.json" \
+    "$(q "select count(*) from audit.events where namespace = '${!nsr}' and tenant = '${!tr}'
+          and event_type in ('payment.applied', 'payment.unmatched')")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["compared"] >= int(sys.argv[2]) > 0 and r["reproduced"] == r["compared"], (r, sys.argv[2])
+PY
+done
+# Another waterfall version (principal first): the replay names it.
+mkdir -p "$E2E_TMP/deploy-v2/reconciliation"
+"$py" - "$ARR_SOURCE_DIR/deploy/reconciliation/waterfalls.json" \
+  "$E2E_TMP/deploy-v2/reconciliation/waterfalls.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+w["tenants"]["*"] = {"version": "principal-first-2", "order": ["principal", "interest", "fees"],
+                     "oldest_invoice_first": False}
+json.dump(w, open(sys.argv[2], "w"))
+PY
+ARR_TOPIC_PREFIX=$ns_b ARR_DEPLOY_DIR="$E2E_TMP/deploy-v2" "$cli" replay --service reconciliation \
+  --tenant "$tenant_b" --json >"$E2E_TMP/replay-rc-v2.json" 2>&1
+rc=$?
+check "with another waterfall the reconciliation replay reports differences (exit $rc)" test "$rc" = 4
+check "... and names the waterfall version change as their cause" \
+  grep -q 'waterfall changed: recorded fees-interest-principal-1, replay principal-first-2' "$E2E_TMP/replay-rc-v2.json"
 
 # Outreach's decisions when each step fell due (sent, deferred, suppressed, with their rules).
 for r in a b; do

@@ -485,23 +485,53 @@ static void j_str(arr_jsonw *w, const char *key, const char *v)
         arr_jsonw_null(w);
 }
 
+/* One row as a JSON object, column by column: 's' text, 'i' integer, 'n' numeric (null when
+ * NULL). */
+typedef struct json_col {
+    const char *key;
+    char kind;
+    int col;
+} json_col;
+
+static void j_row(arr_jsonw *w, const PGresult *r, int row, const json_col *cols, size_t n)
+{
+    arr_jsonw_object_begin(w);
+    for (size_t k = 0; k < n; k++) {
+        if (cols[k].kind == 's')
+            j_str(w, cols[k].key, PQgetvalue(r, row, cols[k].col));
+        else if (cols[k].kind == 'i')
+            j_int(w, cols[k].key, r, row, cols[k].col);
+        else
+            j_num(w, cols[k].key, r, row, cols[k].col);
+    }
+    arr_jsonw_object_end(w);
+}
+
+/* Rows [from, to) as an array under key. */
+static void j_rows(arr_jsonw *w, const char *key, const PGresult *r, int from, int to,
+                   const json_col *cols, size_t n)
+{
+    arr_jsonw_key(w, key);
+    arr_jsonw_array_begin(w);
+    for (int i = from; i < to; i++)
+        j_row(w, r, i, cols, n);
+    arr_jsonw_array_end(w);
+}
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
 static void json_aging(arr_jsonw *w, const PGresult *r, int first, int n)
 {
+    static const json_col cols[] = {
+        {"bucket", 's', 2}, {"accounts", 'i', 3}, {"amount_cents", 'i', 4}};
     long long accounts = 0, cents = 0;
-    arr_jsonw_object_begin(w);
-    j_str(w, "as_of", n ? PQgetvalue(r, first, 1) : NULL);
-    arr_jsonw_key(w, "buckets");
-    arr_jsonw_array_begin(w);
     for (int i = first; i < first + n; i++) {
         accounts += ival(r, i, 3);
         cents += ival(r, i, 4);
-        arr_jsonw_object_begin(w);
-        j_str(w, "bucket", PQgetvalue(r, i, 2));
-        j_int(w, "accounts", r, i, 3);
-        j_int(w, "amount_cents", r, i, 4);
-        arr_jsonw_object_end(w);
     }
-    arr_jsonw_array_end(w);
+    arr_jsonw_object_begin(w);
+    j_str(w, "as_of", n ? PQgetvalue(r, first, 1) : NULL);
+    j_rows(w, "buckets", r, first, first + n, cols, NCOLS(cols));
     arr_jsonw_key(w, "accounts");
     arr_jsonw_int(w, accounts);
     arr_jsonw_key(w, "amount_cents");
@@ -526,38 +556,26 @@ static void json_summary(arr_jsonw *w, const PGresult *r)
 
 static void json_cohorts(arr_jsonw *w, const PGresult *r)
 {
-    arr_jsonw_key(w, "cohorts");
-    arr_jsonw_array_begin(w);
-    for (int i = 0; i < PQntuples(r); i++) {
-        arr_jsonw_object_begin(w);
-        j_str(w, "cohort", PQgetvalue(r, i, 0));
-        j_int(w, "accounts", r, i, 1);
-        j_int(w, "placed_cents", r, i, 2);
-        j_int(w, "collected_cents", r, i, 3);
-        j_int(w, "collected_in_period_cents", r, i, 4);
-        j_num(w, "recovery_rate", r, i, 5);
-        j_num(w, "liquidation_rate", r, i, 6);
-        arr_jsonw_object_end(w);
-    }
-    arr_jsonw_array_end(w);
+    static const json_col cols[] = {{"cohort", 's', 0},
+                                    {"accounts", 'i', 1},
+                                    {"placed_cents", 'i', 2},
+                                    {"collected_cents", 'i', 3},
+                                    {"collected_in_period_cents", 'i', 4},
+                                    {"recovery_rate", 'n', 5},
+                                    {"liquidation_rate", 'n', 6}};
+    j_rows(w, "cohorts", r, 0, PQntuples(r), cols, NCOLS(cols));
 }
 
 static void json_costs(arr_jsonw *w, const PGresult *r)
 {
+    static const json_col cols[] = {{"channel", 's', 0},
+                                    {"contacts", 'i', 1},
+                                    {"cost_cents", 'i', 2},
+                                    {"cost_per_collected", 'n', 3}};
+    int last = PQntuples(r) - 1; /* the total */
     arr_jsonw_key(w, "cost_to_collect");
     arr_jsonw_object_begin(w);
-    arr_jsonw_key(w, "channels");
-    arr_jsonw_array_begin(w);
-    int last = PQntuples(r) - 1; /* the total */
-    for (int i = 0; i < last; i++) {
-        arr_jsonw_object_begin(w);
-        j_str(w, "channel", PQgetvalue(r, i, 0));
-        j_int(w, "contacts", r, i, 1);
-        j_int(w, "cost_cents", r, i, 2);
-        j_num(w, "cost_per_collected", r, i, 3);
-        arr_jsonw_object_end(w);
-    }
-    arr_jsonw_array_end(w);
+    j_rows(w, "channels", r, 0, last > 0 ? last : 0, cols, NCOLS(cols));
     if (last >= 0) {
         j_int(w, "contacts", r, last, 1);
         j_int(w, "cost_cents", r, last, 2);
@@ -585,38 +603,27 @@ static void json_rates(arr_jsonw *w, const PGresult *pr, const PGresult *rc)
 
 static void json_suppressions(arr_jsonw *w, const PGresult *r)
 {
-    arr_jsonw_key(w, "suppressions");
-    arr_jsonw_array_begin(w);
-    for (int i = 0; i < PQntuples(r); i++) {
-        arr_jsonw_object_begin(w);
-        j_str(w, "rule_id", PQgetvalue(r, i, 0));
-        j_int(w, "suppressed_steps", r, i, 1);
-        j_int(w, "suppressed_unplanned", r, i, 2);
-        j_int(w, "deferrals", r, i, 3);
-        j_int(w, "deferred_steps", r, i, 4);
-        arr_jsonw_object_end(w);
-    }
-    arr_jsonw_array_end(w);
+    static const json_col cols[] = {{"rule_id", 's', 0},
+                                    {"suppressed_steps", 'i', 1},
+                                    {"suppressed_unplanned", 'i', 2},
+                                    {"deferrals", 'i', 3},
+                                    {"deferred_steps", 'i', 4}};
+    j_rows(w, "suppressions", r, 0, PQntuples(r), cols, NCOLS(cols));
 }
 
 static void json_unmatched(arr_jsonw *w, const PGresult *r, const char *as_of)
 {
+    static const json_col cols[] = {
+        {"age", 's', 0}, {"payments", 'i', 1}, {"amount_cents", 'i', 2}};
     long long n = 0, c = 0;
-    arr_jsonw_key(w, "unmatched");
-    arr_jsonw_object_begin(w);
-    j_str(w, "as_of", as_of);
-    arr_jsonw_key(w, "buckets");
-    arr_jsonw_array_begin(w);
     for (int i = 0; i < PQntuples(r); i++) {
         n += ival(r, i, 1);
         c += ival(r, i, 2);
-        arr_jsonw_object_begin(w);
-        j_str(w, "age", PQgetvalue(r, i, 0));
-        j_int(w, "payments", r, i, 1);
-        j_int(w, "amount_cents", r, i, 2);
-        arr_jsonw_object_end(w);
     }
-    arr_jsonw_array_end(w);
+    arr_jsonw_key(w, "unmatched");
+    arr_jsonw_object_begin(w);
+    j_str(w, "as_of", as_of);
+    j_rows(w, "buckets", r, 0, PQntuples(r), cols, NCOLS(cols));
     arr_jsonw_key(w, "payments");
     arr_jsonw_int(w, n);
     arr_jsonw_key(w, "amount_cents");
@@ -626,20 +633,14 @@ static void json_unmatched(arr_jsonw *w, const PGresult *r, const char *as_of)
 
 static void json_arms(arr_jsonw *w, const PGresult *r)
 {
-    arr_jsonw_key(w, "arms");
-    arr_jsonw_array_begin(w);
-    for (int i = 0; i < PQntuples(r); i++) {
-        arr_jsonw_object_begin(w);
-        j_str(w, "arm", PQgetvalue(r, i, 0));
-        j_int(w, "accounts", r, i, 1);
-        j_int(w, "placed_cents", r, i, 2);
-        j_int(w, "collected_cents", r, i, 3);
-        j_num(w, "recovery_rate", r, i, 4);
-        j_int(w, "contact_cost_cents", r, i, 5);
-        j_int(w, "net_recovery_cents", r, i, 6);
-        arr_jsonw_object_end(w);
-    }
-    arr_jsonw_array_end(w);
+    static const json_col cols[] = {{"arm", 's', 0},
+                                    {"accounts", 'i', 1},
+                                    {"placed_cents", 'i', 2},
+                                    {"collected_cents", 'i', 3},
+                                    {"recovery_rate", 'n', 4},
+                                    {"contact_cost_cents", 'i', 5},
+                                    {"net_recovery_cents", 'i', 6}};
+    j_rows(w, "arms", r, 0, PQntuples(r), cols, NCOLS(cols));
 }
 
 static arr_err print_json(const report_data *d, const report_opts *o)
