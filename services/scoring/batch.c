@@ -307,12 +307,21 @@ static arr_err account_of(scoring_batch *b, const char *tenant, const char *acco
 
 /* ------------------------------------------------------------------ database steps */
 
-/* A day's tick addressed to scoring (a tick for other services only is claimed, not acted on:
- * not a scoring trigger, not folded). */
+static int is_tick(const item *it)
+{
+    return strcmp(it->env.event_type, "clock.day_started") == 0;
+}
+
+/* A day's tick addressed to scoring. */
 static int is_clock(const item *it)
 {
-    return strcmp(it->env.event_type, "clock.day_started") == 0 &&
-           arr_event_for_service(it->env.payload, "scoring");
+    return is_tick(it) && arr_event_for_service(it->env.payload, "scoring");
+}
+
+/* A tick for other services only: claimed in the inbox, nothing else (no account to load). */
+static int is_other_tick(const item *it)
+{
+    return is_tick(it) && !is_clock(it);
 }
 
 static arr_err claim(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
@@ -445,7 +454,7 @@ static arr_err load(scoring_batch *b, arr_pg *pg, char *why, size_t whylen)
     e = e ? e : arr_pg_array_open(&b->a2);
     for (int i = 0; !e && i < b->n_items; i++) {
         const item *it = &b->items[i];
-        if (!it->fresh || is_clock(it))
+        if (!it->fresh || is_tick(it))
             continue;
         int n = b->n_accts, idx;
         e = account_of(b, it->env.tenant, it->env.account, it->partition, &idx);
@@ -661,7 +670,7 @@ static arr_err apply_all(scoring_batch *b, const scoring_engine *engine, const a
     arr_err e = ARR_OK;
     for (int i = 0; !e && i < b->n_items; i++) {
         item *it = &b->items[i];
-        if (!it->fresh)
+        if (!it->fresh || is_other_tick(it))
             continue;
         if (is_clock(it)) { /* this chunk of the partition's open accounts, as of the day */
             for (int k = 0; !e && k < it->n_chunk; k++) {

@@ -128,6 +128,82 @@ arr_err cli_replay_fetch(arr_pg *pg, const char *fetch, PGresult **out, char *wh
     return e;
 }
 
+/* ---- a string-keyed open-addressing table --------------------------------------------- */
+
+static uint64_t table_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static arr_err table_grow(cli_replay_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    cli_replay_slot *s = calloc(cap, sizeof(*s));
+    if (!s)
+        return ARR_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].key)
+            continue;
+        size_t k = table_hash(t->slots[i].key) & (cap - 1);
+        while (s[k].key)
+            k = (k + 1) & (cap - 1);
+        s[k] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = s;
+    t->cap = cap;
+    return ARR_OK;
+}
+
+void *cli_replay_table_get(const cli_replay_table *t, const char *key)
+{
+    if (!t->cap)
+        return NULL;
+    size_t k = table_hash(key) & (t->cap - 1);
+    while (t->slots[k].key && strcmp(t->slots[k].key, key) != 0)
+        k = (k + 1) & (t->cap - 1);
+    return t->slots[k].key ? t->slots[k].val : NULL;
+}
+
+arr_err cli_replay_table_add(cli_replay_table *t, const char *key, size_t size, void **out,
+                             int *added)
+{
+    if ((t->n + 1) * 2 > t->cap && table_grow(t) != ARR_OK)
+        return ARR_ENOMEM;
+    size_t k = table_hash(key) & (t->cap - 1);
+    while (t->slots[k].key && strcmp(t->slots[k].key, key) != 0)
+        k = (k + 1) & (t->cap - 1);
+    if (added)
+        *added = !t->slots[k].key;
+    if (!t->slots[k].key) {
+        void *v = calloc(1, size);
+        char *kk = strdup(key);
+        if (!v || !kk) {
+            free(v);
+            free(kk);
+            return ARR_ENOMEM;
+        }
+        t->slots[k].key = kk;
+        t->slots[k].val = v;
+        t->n++;
+    }
+    *out = t->slots[k].val;
+    return ARR_OK;
+}
+
+void cli_replay_table_free(cli_replay_table *t)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        free(t->slots[i].key);
+        free(t->slots[i].val);
+    }
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

@@ -75,6 +75,24 @@ arr_err cli_replay_declare(arr_pg *pg, const char *sql, int n, const char *const
  * (PQclear), no rows at the end. */
 arr_err cli_replay_fetch(arr_pg *pg, const char *fetch, PGresult **out, char *why, size_t whylen);
 
+/* A string-keyed table of the replays' state (accounts, payments): each value is a zeroed
+ * block of the size given when its key is first added, owned by the table with its key. */
+typedef struct cli_replay_slot {
+    char *key;
+    void *val;
+} cli_replay_slot;
+typedef struct cli_replay_table {
+    cli_replay_slot *slots; /* cap entries, key NULL when free; iterate to visit every value */
+    size_t cap, n;
+} cli_replay_table;
+
+/* The value of key, or NULL. */
+void *cli_replay_table_get(const cli_replay_table *t, const char *key);
+/* The value of key, a zeroed one of size bytes the first time (*added 1; added may be NULL). */
+arr_err cli_replay_table_add(cli_replay_table *t, const char *key, size_t size, void **out,
+                             int *added);
+void cli_replay_table_free(cli_replay_table *t);
+
 /* The services' replays: read-only on pg, results added to r. */
 arr_err cli_replay_scoring(cli_ctx *c, arr_pg *pg, const cli_replay_opts *o, cli_replay_result *r,
                            char *why, size_t whylen);

@@ -32,93 +32,6 @@
 #define FETCH_INPUTS "FETCH 5000 FROM rr"
 #define FETCH_ARRANGEMENTS "FETCH 1000 FROM ra"
 
-/* ---- a string-keyed open-addressing table --------------------------------------------- */
-
-typedef struct slot {
-    char *key; /* owned */
-    void *val; /* owned, freed with free() */
-} slot;
-
-typedef struct table {
-    slot *s;
-    size_t cap, n;
-} table;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
-static arr_err grow(table *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 1024;
-    slot *s = calloc(cap, sizeof(slot));
-    if (!s)
-        return ARR_ENOMEM;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->s[i].key)
-            continue;
-        size_t k = hash(t->s[i].key) & (cap - 1);
-        while (s[k].key)
-            k = (k + 1) & (cap - 1);
-        s[k] = t->s[i];
-    }
-    free(t->s);
-    t->s = s;
-    t->cap = cap;
-    return ARR_OK;
-}
-
-static void *get(const table *t, const char *key)
-{
-    if (!t->cap)
-        return NULL;
-    size_t k = hash(key) & (t->cap - 1);
-    while (t->s[k].key && strcmp(t->s[k].key, key) != 0)
-        k = (k + 1) & (t->cap - 1);
-    return t->s[k].key ? t->s[k].val : NULL;
-}
-
-/* The value of key, a zeroed one of size bytes the first time. */
-static arr_err get_or_add(table *t, const char *key, size_t size, void **out, int *added)
-{
-    if ((t->n + 1) * 2 > t->cap && grow(t) != ARR_OK)
-        return ARR_ENOMEM;
-    size_t k = hash(key) & (t->cap - 1);
-    while (t->s[k].key && strcmp(t->s[k].key, key) != 0)
-        k = (k + 1) & (t->cap - 1);
-    if (added)
-        *added = !t->s[k].key;
-    if (!t->s[k].key) {
-        void *v = calloc(1, size);
-        char *kk = strdup(key);
-        if (!v || !kk) {
-            free(v);
-            free(kk);
-            return ARR_ENOMEM;
-        }
-        t->s[k].key = kk;
-        t->s[k].val = v;
-        t->n++;
-    }
-    *out = t->s[k].val;
-    return ARR_OK;
-}
-
-static void table_free(table *t, void (*clear)(void *))
-{
-    for (size_t i = 0; i < t->cap; i++) {
-        if (t->s[i].key && clear)
-            clear(t->s[i].val);
-        free(t->s[i].key);
-        free(t->s[i].val);
-    }
-    free(t->s);
-}
-
 /* ---- what the replay keeps ------------------------------------------------------------ */
 
 typedef struct acct {
@@ -177,7 +90,7 @@ typedef struct run {
     const cli_replay_opts *o;
     cli_replay_result *r;
     recon_waterfall w;
-    table accts, pays, waits, arranged;
+    cli_replay_table accts, pays, waits, arranged;
     group g;
     decision *d; /* replayed for the current group */
     size_t n_d, cap_d;
@@ -287,7 +200,7 @@ static arr_err settle_waiting(run *x, const char *payment_id);
 static arr_err apply_payment(run *x, const recon_entry *p, pay *py, const char *account,
                              const char *via)
 {
-    acct *ac = get(&x->accts, account);
+    acct *ac = cli_replay_table_get(&x->accts, account);
     if (!ac)
         return ARR_OK; /* never placed here: the service could not have applied it */
     decision *d;
@@ -331,7 +244,7 @@ static arr_err apply_payment(run *x, const recon_entry *p, pay *py, const char *
 static arr_err reverse_payment(run *x, const char *return_id, int64_t amount, const char *currency,
                                const char *return_code, int64_t at_ms, const char *original)
 {
-    pay *o = get(&x->pays, original);
+    pay *o = cli_replay_table_get(&x->pays, original);
     int64_t left = o ? o->amount - o->reversed : 0;
     int64_t take = amount < left ? amount : left;
     if (!o || o->kind != RECON_PAYMENT || strcmp(o->currency, currency) != 0 || take <= 0)
@@ -339,7 +252,7 @@ static arr_err reverse_payment(run *x, const char *return_id, int64_t amount, co
     o->reversed += take;
     if (o->status != PAY_APPLIED)
         return ARR_OK; /* an exception withdrawn: nothing applied to undo */
-    acct *ac = get(&x->accts, o->account);
+    acct *ac = cli_replay_table_get(&x->accts, o->account);
     if (!ac)
         return ARR_OK;
     recon_alloc net[RECON_ALLOCS_MAX];
@@ -364,7 +277,7 @@ static arr_err reverse_payment(run *x, const char *return_id, int64_t amount, co
 /* Returns that came before their payment are settled, in arrival order, once it is taken. */
 static arr_err settle_waiting(run *x, const char *payment_id)
 {
-    waiting *w = get(&x->waits, payment_id);
+    waiting *w = cli_replay_table_get(&x->waits, payment_id);
     if (!w || !w->first[0])
         return ARR_OK;
     char id[RECON_ID_MAX + 1];
@@ -372,7 +285,7 @@ static arr_err settle_waiting(run *x, const char *payment_id)
     w->first[0] = '\0';
     arr_err e = ARR_OK;
     while (!e && id[0]) {
-        pay *rp = get(&x->pays, id);
+        pay *rp = cli_replay_table_get(&x->pays, id);
         if (!rp)
             break;
         rp->status = PAY_RECORDED;
@@ -406,7 +319,7 @@ static arr_err take(run *x, const arr_envelope *env)
         snprintf(p.account_hint, sizeof(p.account_hint), "%s", env->account);
     pay *py;
     int fresh;
-    arr_err e = get_or_add(&x->pays, p.payment_id, sizeof(pay), (void **)&py, &fresh);
+    arr_err e = cli_replay_table_add(&x->pays, p.payment_id, sizeof(pay), (void **)&py, &fresh);
     if (e || !fresh)
         return e; /* the same payment again: taken once */
     py->kind = p.kind;
@@ -416,7 +329,7 @@ static arr_err take(run *x, const arr_envelope *env)
     if (p.kind == RECON_NOTICE || p.kind == RECON_SKIPPED)
         return ARR_OK;
     if (p.kind == RECON_RETURN) {
-        if (get(&x->pays, p.returned_payment_id))
+        if (cli_replay_table_get(&x->pays, p.returned_payment_id))
             return reverse_payment(x, p.payment_id, p.amount_cents, p.currency, p.return_code,
                                    p.received_at_ms, p.returned_payment_id);
         py->status = PAY_PENDING;
@@ -424,11 +337,12 @@ static arr_err take(run *x, const arr_envelope *env)
         snprintf(py->source, sizeof(py->source), "%s", p.source);
         snprintf(py->return_code, sizeof(py->return_code), "%s", p.return_code);
         waiting *w;
-        e = get_or_add(&x->waits, p.returned_payment_id, sizeof(waiting), (void **)&w, NULL);
+        e = cli_replay_table_add(&x->waits, p.returned_payment_id, sizeof(waiting), (void **)&w,
+                                 NULL);
         if (e)
             return e;
         if (w->first[0]) {
-            pay *last = get(&x->pays, w->last);
+            pay *last = cli_replay_table_get(&x->pays, w->last);
             if (last)
                 snprintf(last->next_waiting, sizeof(last->next_waiting), "%s", p.payment_id);
         } else {
@@ -444,7 +358,7 @@ static arr_err take(run *x, const arr_envelope *env)
         return apply_payment(x, &p, py, ap->account, via ? via : "");
     }
     const arr_envelope *un = recorded(x, "payment.unmatched", p.payment_id);
-    if (!un && p.account_hint[0] && get(&x->accts, p.account_hint))
+    if (!un && p.account_hint[0] && cli_replay_table_get(&x->accts, p.account_hint))
         return apply_payment(x, &p, py, p.account_hint, "hint"); /* must have been applied */
     py->status = PAY_UNMATCHED;
     if (!un)
@@ -469,11 +383,11 @@ static arr_err take(run *x, const arr_envelope *env)
 /* The terms of an arrangement on the account (the checks are recon_account_set_*'s). */
 static void arrange(run *x, const char *account, const char *kind, json_t *t)
 {
-    acct *ac = get(&x->accts, account);
+    acct *ac = cli_replay_table_get(&x->accts, account);
     const char *id = json_string_value(json_object_get(t, "id"));
     void *seen;
     int fresh;
-    if (!ac || !id || get_or_add(&x->arranged, id, 1, &seen, &fresh) != ARR_OK || !fresh)
+    if (!ac || !id || cli_replay_table_add(&x->arranged, id, 1, &seen, &fresh) != ARR_OK || !fresh)
         return; /* unknown account, or the same arrangement again: made once */
     char why[300];
     recon_account_set_terms(&ac->a, kind, t, id, why, sizeof(why)); /* refused terms: none */
@@ -529,13 +443,13 @@ static arr_err arrangements_until(run *x, int64_t t_ms, char *why, size_t whylen
 
 static arr_err account_event(run *x, const arr_envelope *env, int partition)
 {
-    acct *ac = get(&x->accts, env->account);
+    acct *ac = cli_replay_table_get(&x->accts, env->account);
     char why[300];
     if (strcmp(env->event_type, "account.placed") == 0) {
         recon_account a;
         if (ac || recon_account_open(&a, env->payload, why, sizeof(why)) != ARR_OK)
             return ARR_OK; /* placed once; a refused one is dead-lettered */
-        arr_err e = get_or_add(&x->accts, env->account, sizeof(acct), (void **)&ac, NULL);
+        arr_err e = cli_replay_table_add(&x->accts, env->account, sizeof(acct), (void **)&ac, NULL);
         if (!e) {
             ac->a = a;
             ac->partition = partition;
@@ -604,12 +518,12 @@ static arr_err day(run *x, const arr_envelope *env)
         return ARR_OK;
     arr_err e = ARR_OK;
     for (size_t i = 0; !e && i < x->accts.cap; i++) {
-        acct *ac = x->accts.s[i].val;
-        if (!x->accts.s[i].key || ac->partition != json_integer_value(part))
+        acct *ac = x->accts.slots[i].val;
+        if (!x->accts.slots[i].key || ac->partition != json_integer_value(part))
             continue;
         int64_t next = recon_account_next_deadline(&ac->a);
         if (next && next <= day_ms)
-            e = day_account(x, x->accts.s[i].key, &ac->a, day_ms);
+            e = day_account(x, x->accts.slots[i].key, &ac->a, day_ms);
     }
     return e;
 }
@@ -889,10 +803,10 @@ arr_err cli_replay_reconciliation(cli_ctx *c, arr_pg *pg, const cli_replay_opts 
     for (size_t i = 0; i < x->n_d; i++)
         json_decref(x->d[i].payload);
     free(x->d);
-    table_free(&x->accts, NULL);
-    table_free(&x->pays, NULL);
-    table_free(&x->waits, NULL);
-    table_free(&x->arranged, NULL);
+    cli_replay_table_free(&x->accts);
+    cli_replay_table_free(&x->pays);
+    cli_replay_table_free(&x->waits);
+    cli_replay_table_free(&x->arranged);
     free(x);
     return e;
 }

@@ -16,67 +16,14 @@
 
 #define FETCH "FETCH 5000 FROM rp"
 
-typedef struct slot {
-    char *id; /* owned */
-    scoring_state st;
-} slot;
-
-typedef struct accounts {
-    slot *s;
-    size_t cap, n;
-} accounts;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
-static arr_err grow(accounts *a)
-{
-    size_t cap = a->cap ? a->cap * 2 : 1024;
-    slot *s = calloc(cap, sizeof(slot));
-    if (!s)
-        return ARR_ENOMEM;
-    for (size_t i = 0; i < a->cap; i++) {
-        if (!a->s[i].id)
-            continue;
-        size_t k = hash(a->s[i].id) & (cap - 1);
-        while (s[k].id)
-            k = (k + 1) & (cap - 1);
-        s[k] = a->s[i];
-    }
-    free(a->s);
-    a->s = s;
-    a->cap = cap;
-    return ARR_OK;
-}
-
 /* The state of account id, an empty one the first time. */
-static arr_err state_of(accounts *a, const char *id, scoring_state **out)
+static arr_err state_of(cli_replay_table *t, const char *id, scoring_state **out)
 {
-    if ((a->n + 1) * 2 > a->cap && grow(a) != ARR_OK)
-        return ARR_ENOMEM;
-    size_t k = hash(id) & (a->cap - 1);
-    while (a->s[k].id && strcmp(a->s[k].id, id) != 0)
-        k = (k + 1) & (a->cap - 1);
-    if (!a->s[k].id) {
-        if (!(a->s[k].id = strdup(id)))
-            return ARR_ENOMEM;
-        scoring_state_init(&a->s[k].st);
-        a->n++;
-    }
-    *out = &a->s[k].st;
-    return ARR_OK;
-}
-
-static void accounts_free(accounts *a)
-{
-    for (size_t i = 0; i < a->cap; i++)
-        free(a->s[i].id);
-    free(a->s);
+    int added;
+    arr_err e = cli_replay_table_add(t, id, sizeof(scoring_state), (void **)out, &added);
+    if (!e && added)
+        scoring_state_init(*out);
+    return e;
 }
 
 static arr_err load_engine(cli_ctx *c, scoring_engine **out, char *why, size_t whylen)
@@ -121,7 +68,7 @@ typedef struct run {
     const cli_replay_opts *o;
     cli_replay_result *r;
     scoring_engine *engine;
-    accounts accts;
+    cli_replay_table accts;
     arr_buf payload;
     /* A trigger folded last: the score the service must have recorded next. */
     long long expect_seq;
@@ -282,7 +229,7 @@ arr_err cli_replay_scoring(cli_ctx *c, arr_pg *pg, const cli_replay_opts *o, cli
     arr_err e = load_engine(c, &x.engine, why, whylen);
     e = e ? e : stream(&x, pg, why, whylen);
     scoring_engine_free(x.engine);
-    accounts_free(&x.accts);
+    cli_replay_table_free(&x.accts);
     arr_buf_free(&x.payload);
     return e;
 }
