@@ -212,7 +212,11 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
     arr_kafka_consumer *c = calloc(1, sizeof(*c));
     if (!c)
         return ARR_ENOMEM;
-    const char *base[] = {"partition.assignment.strategy=cooperative-sticky",
+    /* range, not cooperative-sticky: with every topic keyed by tenant/account over the same
+       partition count, a member gets the same partition numbers of every topic it reads, so
+       one replica holds all of an account's events. Split across replicas, two batches lock
+       the same accounts in different orders and deadlock in PostgreSQL. */
+    const char *base[] = {"partition.assignment.strategy=range",
                           "enable.auto.commit=false",
                           "enable.auto.offset.store=false",
                           "auto.offset.reset=earliest",

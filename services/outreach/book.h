@@ -42,6 +42,7 @@ typedef struct outreach_book {
     outreach_tz_db *tz;                /* borrowed: this thread's */
     const char *topic_events;          /* prefixed topic names, borrowed */
     const char *topic_replies;
+    const char *topic_callbacks; /* the consumer's only: statuses passed on to their account */
     arr_producer_id who;
     arr_clock *clock; /* produced_at of the events; borrowed */
     arr_log *log;

@@ -445,6 +445,10 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
     return outreach_book_emit_step(b, c, st, type, extra, suffix, why, whylen);
 }
 
+/* A provider status arrives keyed by the provider's id, on any replica: it is matched to its
+ * step here and passed on as provider.status_matched keyed by the account, so the replica that
+ * owns the account applies it (no two replicas lock one account's rows in two batches, which
+ * deadlock). One that overtook the sender's record waits for the sender instead. */
 static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)
 {
     const char *sid;
@@ -458,20 +462,45 @@ static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *
         return e;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        /* the send is not recorded yet: keep it for the sender */
         char *text = json_dumps(env->payload, JSON_COMPACT);
         const char *ep[] = {env->tenant, sid, env->event_id, text};
         e = text ? arr_pg_run(b->pg, "oe_early_add", 4, ep, NULL, why, whylen) : ARR_ENOMEM;
         free(text);
         return e;
     }
-    char account[ARR_ACCOUNT_MAX + 1], step_id[ARR_UUID_STRLEN];
-    arr_str_copy(account, sizeof(account), PQgetvalue(r, 0, 0));
-    arr_str_copy(step_id, sizeof(step_id), PQgetvalue(r, 0, 1));
+    json_t *payload = json_deep_copy(env->payload);
+    if (!payload) {
+        PQclear(r);
+        return ARR_ENOMEM;
+    }
+    json_object_set_new(payload, "step_id", json_string(PQgetvalue(r, 0, 1)));
+    arr_envelope out;
+    e = arr_envelope_derive(&out, env, "provider.status_matched", 1, "provider.status_matched",
+                            payload, b->who.service, b->who.version, b->who.instance,
+                            arr_clock_now_ms(b->clock));
+    if (!e) {
+        arr_str_copy(out.account, sizeof(out.account), PQgetvalue(r, 0, 0));
+        char *value = NULL, key[ARR_KEY_MAX];
+        size_t len;
+        e = arr_envelope_to_message(&out, &value, &len, key, why, whylen);
+        if (!e)
+            e = arr_outbox_add(b->pg, "outreach", b->topic_callbacks, key, value, why, whylen);
+        free(value);
+        arr_envelope_clear(&out);
+    }
     PQclear(r);
+    return e;
+}
+
+static arr_err status_matched(outreach_book *b, const arr_envelope *env, char *why, size_t whylen)
+{
+    const char *step_id;
+    arr_err e = need_str(env->payload, "step_id", &step_id, why, whylen);
+    if (e)
+        return e;
     outreach_account a;
     int found;
-    e = outreach_book_load(b, env->tenant, account, 0, &a, &found, why, whylen);
+    e = outreach_book_load(b, env->tenant, env->account, 0, &a, &found, why, whylen);
     if (e || !found)
         return e;
     outreach_step *st = outreach_account_step(&a, step_id);
@@ -619,6 +648,8 @@ arr_err outreach_events_apply(outreach_book *b, const arr_envelope *env, char *w
         return reply(b, env, why, whylen);
     if (strcmp(t, "provider.status") == 0)
         return provider_status(b, env, why, whylen);
+    if (strcmp(t, "provider.status_matched") == 0)
+        return status_matched(b, env, why, whylen);
     if (strcmp(t, "provider.inbound") == 0)
         return provider_inbound(b, env, why, whylen);
     if (strcmp(t, "clock.day_started") == 0)

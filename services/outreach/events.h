@@ -8,8 +8,10 @@
  *   promise.broken, plan.instalment_missed  the hold of a promise ends
  *   reply.received          STOP (consent revoked, opt-out, one confirmation text), dispute,
  *                           original-creditor request, attorney, promise, "I paid" (a hold)
- *   provider.status         delivery and call outcomes onto their step (bad numbers, opt-outs
- *                           at the provider); early ones wait in outreach.early_callbacks
+ *   provider.status         matched to its step and passed on keyed by the account; one that
+ *                           overtook the send waits in outreach.early_callbacks
+ *   provider.status_matched delivery and call outcomes onto their step (bad numbers, opt-outs
+ *                           at the provider), by the replica that owns the account
  *   provider.inbound        an inbound reply, classified and fanned out as reply.received to
  *                           every account reached at that address or number
  *   clock.day_started       the simulated campaign's time moves on

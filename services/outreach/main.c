@@ -268,6 +268,8 @@ int main(int argc, char **argv)
                                    .tz = ctx.tz,
                                    .topic_events = arr_svc_topic(&svc, "arrears.outreach.events"),
                                    .topic_replies = arr_svc_topic(&svc, "arrears.outreach.replies"),
+                                   .topic_callbacks =
+                                       arr_svc_topic(&svc, "arrears.outreach.callbacks"),
                                    .who = svc.who,
                                    .clock = &svc.clock,
                                    .log = &svc.log,

@@ -56,7 +56,9 @@ Test(catalog, real_catalogue_has_the_planned_topics)
     assert_types(cat, "arrears.scores", (const char *const[]){"score.computed"}, 1);
     assert_types(cat, "arrears.outreach.replies", (const char *const[]){"reply.received"}, 1);
     assert_types(cat, "arrears.outreach.callbacks",
-                 (const char *const[]){"provider.status", "provider.inbound"}, 2);
+                 (const char *const[]){"provider.status", "provider.status_matched",
+                                       "provider.inbound"},
+                 3);
     assert_types(cat, "arrears.payments.inbound", (const char *const[]){"payment.received"}, 1);
     assert_types(cat, "arrears.clock", (const char *const[]){"clock.day_started"}, 1);
     cr_assert_str_eq(arr_catalog_find(cat, "arrears.accounts")->owner, "ingest");
@@ -154,7 +156,7 @@ Test(catalog, every_schema_file_parses_and_belongs_to_a_topic)
         seen++;
     }
     closedir(d);
-    cr_assert_eq(seen, 23);
+    cr_assert_eq(seen, 24);
     arr_catalog_free(cat);
 }
 

@@ -976,8 +976,11 @@ static void sum_other(const char *type, json_t *p, line *l)
             (long long)num(p, "partition"), (long long)num(p, "offset"), reason);
     } else if (strcmp(type, "clock.day_started") == 0) {
         add(l, "day %s began (partition %lld)", dash(p, "day"), (long long)num(p, "partition"));
-    } else if (strcmp(type, "provider.status") == 0) {
+    } else if (strcmp(type, "provider.status") == 0 ||
+               strcmp(type, "provider.status_matched") == 0) {
         add(l, "provider %s status %s: %s", dash(p, "kind"), dash(p, "status"), dash(p, "outcome"));
+        if (has(p, "step_id"))
+            add(l, " for step %s", str(p, "step_id"));
         if (has(p, "error_code"))
             add(l, " (error %s)", str(p, "error_code"));
     } else if (strcmp(type, "provider.inbound") == 0) {

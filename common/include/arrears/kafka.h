@@ -2,7 +2,8 @@
  *
  *   producer  idempotent (enable.idempotence, acks=all): no duplicates or reordering from
  *             retries; used by outbox relays and for dead letters outside transactions.
- *   consumer  a consumer-group member: cooperative-sticky assignment, manual commits only,
+ *   consumer  a consumer-group member: range assignment (the same partition numbers of every
+ *             topic, so one replica holds all of an account's events), manual commits only,
  *             read_committed, so replicas of a service share the partitions.
  *   txn       consume-transform-produce: output messages and the consumed offsets commit in
  *             one Kafka transaction (rd_kafka_send_offsets_to_transaction), so a crash at any
