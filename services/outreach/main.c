@@ -261,19 +261,19 @@ int main(int argc, char **argv)
             arr_svc_failed(&svc, e, "cannot start outreach", why);
     }
     if (!e) {
-        ctx.book = (outreach_book){.pg = svc.pg,
-                                   .redis = svc.redis,
-                                   .ns = ctx.ns,
-                                   .settings = ctx.settings,
-                                   .tz = ctx.tz,
-                                   .topic_events = arr_svc_topic(&svc, "arrears.outreach.events"),
-                                   .topic_replies = arr_svc_topic(&svc, "arrears.outreach.replies"),
-                                   .topic_callbacks =
-                                       arr_svc_topic(&svc, "arrears.outreach.callbacks"),
-                                   .who = svc.who,
-                                   .clock = &svc.clock,
-                                   .log = &svc.log,
-                                   .campaign = ctx.scfg.campaign};
+        ctx.book =
+            (outreach_book){.pg = svc.pg,
+                            .redis = svc.redis,
+                            .ns = ctx.ns,
+                            .settings = ctx.settings,
+                            .tz = ctx.tz,
+                            .topic_events = arr_svc_topic(&svc, "arrears.outreach.events"),
+                            .topic_replies = arr_svc_topic(&svc, "arrears.outreach.replies"),
+                            .topic_callbacks = arr_svc_topic(&svc, "arrears.outreach.callbacks"),
+                            .who = svc.who,
+                            .clock = &svc.clock,
+                            .log = &svc.log,
+                            .campaign = ctx.scfg.campaign};
         e = start_senders(&svc, &ctx, nsenders, why, sizeof(why));
         if (e)
             arr_svc_failed(&svc, e, "cannot start the senders", why);
