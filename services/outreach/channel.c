@@ -778,6 +778,52 @@ static CURLcode common_opts(CURL *h, const char *ca_file, long connect_ms, long 
     return rc;
 }
 
+struct outreach_channel_conns {
+    CURL *smtp, *http;
+};
+
+arr_err outreach_channel_conns_new(outreach_channel_conns **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? ARR_OK : ARR_ENOMEM;
+}
+
+void outreach_channel_conns_free(outreach_channel_conns *c)
+{
+    if (!c)
+        return;
+    if (c->smtp)
+        curl_easy_cleanup(c->smtp);
+    if (c->http)
+        curl_easy_cleanup(c->http);
+    free(c);
+}
+
+/* The handle of a send: the cache's (its connection kept, its options cleared) or a new one. */
+static CURL *handle_take(outreach_channel_conns *c, int smtp)
+{
+    if (!c)
+        return curl_easy_init();
+    CURL **h = smtp ? &c->smtp : &c->http;
+    if (*h)
+        curl_easy_reset(*h);
+    else
+        *h = curl_easy_init();
+    return *h;
+}
+
+/* After the send: a cached handle forgets its options (they point into the send's stack
+ * frame); its connection stays open. Any other handle is closed. */
+static void handle_give(outreach_channel_conns *c, CURL *h)
+{
+    if (!h)
+        return;
+    if (c)
+        curl_easy_reset(h);
+    else
+        curl_easy_cleanup(h);
+}
+
 static arr_err curl_setup_failed(outreach_channel_result *res, CURLcode rc)
 {
     char code[32];
@@ -810,7 +856,7 @@ arr_err outreach_channel_email_send(const outreach_channel_smtp_cfg *cfg, const 
         return e;
     }
 
-    CURL *h = curl_easy_init();
+    CURL *h = handle_take(cfg->conns, 1);
     if (!h) {
         arr_buf_free(&eb.out);
         return fail(res, OUTREACH_CHANNEL_PERMANENT, ARR_ENOMEM, NULL, "curl_easy_init failed");
@@ -921,7 +967,7 @@ arr_err outreach_channel_email_send(const outreach_channel_smtp_cfg *cfg, const 
 
 done:
     /* the cleanup may still talk to the server (QUIT): the trace must outlive it */
-    curl_easy_cleanup(h);
+    handle_give(cfg->conns, h);
     curl_slist_free_all(rcpt);
     arr_buf_free(&eb.out);
     return e;
@@ -1113,7 +1159,7 @@ static arr_err http_post(const outreach_channel_http_cfg *cfg, const char *resou
     snprintf(ua, sizeof ua, "arrears/%s", ARR_VERSION);
     char errbuf[CURL_ERROR_SIZE] = "";
 
-    CURL *h = curl_easy_init();
+    CURL *h = handle_take(cfg->conns, 0);
     CURLcode rc = h && tmp ? CURLE_OK : CURLE_OUT_OF_MEMORY;
     if (!rc)
         rc = common_opts(h, cfg->ca_file, cfg->connect_timeout_ms, cfg->timeout_ms, errbuf);
@@ -1231,8 +1277,7 @@ static arr_err http_post(const outreach_channel_http_cfg *cfg, const char *resou
     json_decref(doc);
 
 done:
-    if (h)
-        curl_easy_cleanup(h);
+    handle_give(cfg->conns, h);
     curl_slist_free_all(hdrs);
     arr_buf_free(&r.body);
     arr_buf_free(&url);

@@ -99,6 +99,18 @@ typedef struct outreach_channel_result {
 /* "accepted", "retriable", "permanent_contact", "opted_out", "permanent". Static. */
 const char *outreach_channel_outcome_name(outreach_channel_outcome o);
 
+/* ------------------------------------------------------------------ connections */
+
+/* One thread's open connections, kept from one send to the next: an SMTP session sends the
+ * next message with MAIL FROM (no connect, greeting, EHLO and QUIT per message) and the
+ * provider's HTTP/1.1 connection stays open. curl drops one that died or idled too long and
+ * connects again. Owned by its creator, freed with _free (which says QUIT); used by one
+ * thread at a time. */
+typedef struct outreach_channel_conns outreach_channel_conns;
+
+arr_err outreach_channel_conns_new(outreach_channel_conns **out);
+void outreach_channel_conns_free(outreach_channel_conns *c);
+
 /* ------------------------------------------------------------------ email over SMTP */
 
 typedef struct outreach_channel_smtp_cfg {
@@ -107,14 +119,15 @@ typedef struct outreach_channel_smtp_cfg {
     const char *url;
     const char *username; /* NULL or "": no AUTH */
     const char *password;
-    int use_tls;              /* nonzero: STARTTLS required (CURLUSESSL_ALL), else fail */
-    const char *ca_file;      /* PEM bundle to verify the server; NULL: the system's */
-    const char *from;         /* envelope sender and From address, ASCII addr-spec; required */
-    const char *from_name;    /* display name of From, UTF-8; NULL: none */
-    const char *reply_to;     /* Reply-To address; NULL: none */
-    const char *msgid_domain; /* right side of Message-ID; NULL: the domain of from */
-    long connect_timeout_ms;  /* 0: OUTREACH_CHANNEL_CONNECT_TIMEOUT_MS */
-    long timeout_ms;          /* whole transaction; 0: OUTREACH_CHANNEL_TIMEOUT_MS */
+    int use_tls;                   /* nonzero: STARTTLS required (CURLUSESSL_ALL), else fail */
+    const char *ca_file;           /* PEM bundle to verify the server; NULL: the system's */
+    const char *from;              /* envelope sender and From address, ASCII addr-spec; required */
+    const char *from_name;         /* display name of From, UTF-8; NULL: none */
+    const char *reply_to;          /* Reply-To address; NULL: none */
+    const char *msgid_domain;      /* right side of Message-ID; NULL: the domain of from */
+    long connect_timeout_ms;       /* 0: OUTREACH_CHANNEL_CONNECT_TIMEOUT_MS */
+    long timeout_ms;               /* whole transaction; 0: OUTREACH_CHANNEL_TIMEOUT_MS */
+    outreach_channel_conns *conns; /* borrowed; NULL: a connection per message */
 } outreach_channel_smtp_cfg;
 
 typedef struct outreach_email {
@@ -182,6 +195,7 @@ typedef struct outreach_channel_http_cfg {
     const char *const *bad_number_codes;
     const char *const *opted_out_codes;
     int machine_detection; /* calls: MachineDetection=Enable (voicemail vs human in callbacks) */
+    outreach_channel_conns *conns; /* borrowed; NULL: a connection per request */
 } outreach_channel_http_cfg;
 
 /* POST {base_url}/Messages, application/x-www-form-urlencoded: To, From, Body, StatusCallback

@@ -26,7 +26,10 @@ typedef struct worker {
     arr_redis *redis;
     outreach_tz_db *tz;
     outreach_book book;
-    outreach_account *acct; /* one, reused: it is large */
+    outreach_account *acct;         /* one, reused: it is large */
+    outreach_channel_conns *conns;  /* this thread's open SMTP and HTTP connections */
+    outreach_channel_smtp_cfg smtp; /* the shared settings with this thread's connections */
+    outreach_channel_http_cfg http;
     int64_t next_expire_ms;
     int64_t next_sweep_ms;
 } worker;
@@ -202,11 +205,11 @@ static void deliver(worker *w, const outreach_account *a, const outreach_step *s
         msg.to = pt->address;
         msg.opt_out_link = opt;
         msg.date_ms = at_ms;
-        outreach_channel_email_send(&cfg->smtp, &msg, key, res);
+        outreach_channel_email_send(&w->smtp, &msg, key, res);
     } else if (st->channel == OUTREACH_COMPLIANCE_SMS && cfg->has_http) {
-        outreach_channel_sms_send(&cfg->http, pt->address, r->text.data, callback, key, res);
+        outreach_channel_sms_send(&w->http, pt->address, r->text.data, callback, key, res);
     } else if (st->channel == OUTREACH_COMPLIANCE_VOICE && cfg->has_http) {
-        outreach_channel_voice_call_lang(&cfg->http, pt->address, r->lang, r->text.data, callback,
+        outreach_channel_voice_call_lang(&w->http, pt->address, r->lang, r->text.data, callback,
                                          key, res);
     } else {
         res->outcome = OUTREACH_CHANNEL_PERMANENT;
@@ -622,6 +625,12 @@ static void *run(void *opaque)
     w.s = s;
     w.cfg = s->cfg;
     w.acct = calloc(1, sizeof(*w.acct));
+    if (outreach_channel_conns_new(&w.conns) != ARR_OK)
+        w.conns = NULL; /* still sends, a connection per message */
+    w.smtp = s->cfg->smtp;
+    w.smtp.conns = w.conns;
+    w.http = s->cfg->http;
+    w.http.conns = w.conns;
     char why[512];
     while (!atomic_load(s->stop)) {
         arr_err e = w.acct ? connect_all(&w, why, sizeof(why)) : ARR_ENOMEM;
@@ -653,6 +662,7 @@ static void *run(void *opaque)
     arr_pg_free(w.pg);
     arr_redis_free(w.redis);
     outreach_tz_db_free(w.tz);
+    outreach_channel_conns_free(w.conns);
     free(w.acct);
     return NULL;
 }

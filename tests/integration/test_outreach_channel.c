@@ -110,6 +110,7 @@ static const char SMTP_PY[] =
     "        'max_line': max(len(l) for l in lines),\n"
     "        'tls': session.ssl is not None,\n"
     "        'login': login,\n"
+    "        'peer_port': session.peer[1],\n"
     "    }\n"
     "\n"
     "\n"
@@ -193,12 +194,13 @@ static const char HTTP_PY[] =
     "    def log_message(self, *args):\n"
     "        pass\n"
     "\n"
-    "    def answer(self, status, body, headers=()):\n"
+    "    def answer(self, status, body, headers=(), keep=False):\n"
     "        data = body if isinstance(body, bytes) else json.dumps(body).encode()\n"
     "        self.send_response(status)\n"
     "        self.send_header('Content-Type', 'application/json')\n"
     "        self.send_header('Content-Length', str(len(data)))\n"
-    "        self.send_header('Connection', 'close')\n"
+    "        if not keep:  # only an accepted message keeps the connection open\n"
+    "            self.send_header('Connection', 'close')\n"
     "        for k, v in headers:\n"
     "            self.send_header(k, v)\n"
     "        self.end_headers()\n"
@@ -219,7 +221,8 @@ static const char HTTP_PY[] =
     "        with lock:\n"
     "            state['n'] += 1\n"
     "            rec = {'path': self.path, 'headers': headers, 'form': form,\n"
-    "                   'body': body.decode('ascii', 'replace'), 'auth': cred}\n"
+    "                   'body': body.decode('ascii', 'replace'), 'auth': cred,\n"
+    "                   'peer_port': self.client_address[1]}\n"
     "            p = os.path.join(outdir, 'req-%d.json' % state['n'])\n"
     "            with open(p + '.tmp', 'w') as f:\n"
     "                json.dump(rec, f)\n"
@@ -235,7 +238,7 @@ static const char HTTP_PY[] =
     "                                       [('Idempotent-Replayed', 'true')])\n"
     "                doc = {'sid': kind + uuid.uuid4().hex, 'status': 'queued'}\n"
     "                state['seen'][key] = doc\n"
-    "            return self.answer(201, doc)\n"
+    "            return self.answer(201, doc, keep=True)\n"
     "        if to == '+15005550429':\n"
     "            return self.answer(429, {'code': 20429, 'message': 'Too Many Requests'},\n"
     "                               [('Retry-After', '7')])\n"
@@ -816,6 +819,55 @@ Test(outreach_channel_email, message_id_follows_the_idempotency_key)
     cr_assert_eq(outreach_channel_message_id(&cfg, "bad key", want, sizeof want), ARR_EINVAL);
 }
 
+/* The source port of each message's connection, as the receiver saw it. */
+static void peer_ports(const server *srv, const char *prefix, int n, long *ports)
+{
+    for (int i = 0; i < n; i++) {
+        json_t *m = load_record(srv, prefix, i + 1);
+        ports[i] = (long)json_integer_value(json_object_get(m, "peer_port"));
+        cr_assert_gt(ports[i], 0);
+        json_decref(m);
+    }
+}
+
+Test(outreach_channel_email, one_session_carries_the_messages_of_a_thread)
+{
+    start_smtp();
+    char url[128];
+    outreach_channel_smtp_cfg cfg = smtp_cfg(url, sizeof url, smtp_srv.port);
+    outreach_email msg = {.to = "ann.lee@example.com",
+                          .subject = "Reminder",
+                          .text = "Hello",
+                          .opt_out_link = "https://pay.example.com/stop"};
+    outreach_channel_result res;
+    const char *keys[] = {"c-1", "c-2", "c-3", "c-4", "c-5", "c-6"};
+    /* without a cache: a connection per message (the control) */
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(outreach_channel_email_send(&cfg, &msg, keys[i], &res), ARR_OK, "%s",
+                     res.detail);
+    /* with one: the next messages share one session, a refused recipient included */
+    outreach_channel_conns *conns = NULL;
+    cr_assert_eq(outreach_channel_conns_new(&conns), ARR_OK);
+    cfg.conns = conns;
+    cr_assert_eq(outreach_channel_email_send(&cfg, &msg, keys[2], &res), ARR_OK, "%s", res.detail);
+    cr_assert_eq(outreach_channel_email_send(&cfg, &msg, keys[3], &res), ARR_OK, "%s", res.detail);
+    outreach_email bad = msg;
+    bad.to = "nobody@example.com";
+    cr_assert_eq(outreach_channel_email_send(&cfg, &bad, "c-x", &res), ARR_EINVAL);
+    cr_assert_eq(res.outcome, OUTREACH_CHANNEL_PERMANENT_CONTACT);
+    cr_assert_eq(outreach_channel_email_send(&cfg, &msg, keys[4], &res), ARR_OK, "%s", res.detail);
+    outreach_channel_conns_free(conns);
+    cr_assert_eq(count_files(&smtp_srv, "msg"), 5);
+    long port[5];
+    peer_ports(&smtp_srv, "msg", 5, port);
+    cr_assert_neq(port[0], port[1], "no cache: two connections");
+    cr_assert_neq(port[2], port[1]);
+    cr_assert_eq(port[3], port[2], "the second message rides the first one's session");
+    json_t *last = load_record(&smtp_srv, "msg", 5);
+    cr_assert_str_eq(jstr(last, "message_id"), "<c-5@arrears.example>", "each keeps its own id");
+    json_decref(last);
+}
+
 Test(outreach_channel_email, header_injection_is_refused_before_sending)
 {
     start_smtp();
@@ -1086,6 +1138,33 @@ Test(outreach_channel_http, sms_accepted_with_form_auth_and_key)
     cr_assert_eq(e, ARR_OK, "%s", res.detail);
     rec = load_record(&http_srv, "req", 2);
     cr_assert_null(form1(rec, "StatusCallback"));
+    json_decref(rec);
+}
+
+Test(outreach_channel_http, one_connection_carries_the_requests_of_a_thread)
+{
+    start_stub();
+    char base[200];
+    outreach_channel_http_cfg cfg = http_cfg(base, sizeof base, http_srv.port);
+    outreach_channel_result res;
+    cr_assert_eq(outreach_channel_sms_send(&cfg, "+15005550006", "a", NULL, "k-1", &res), ARR_OK);
+    cr_assert_eq(outreach_channel_sms_send(&cfg, "+15005550006", "b", NULL, "k-2", &res), ARR_OK);
+    outreach_channel_conns *conns = NULL;
+    cr_assert_eq(outreach_channel_conns_new(&conns), ARR_OK);
+    cfg.conns = conns;
+    cr_assert_eq(outreach_channel_sms_send(&cfg, "+15005550006", "c", NULL, "k-3", &res), ARR_OK);
+    cr_assert_eq(outreach_channel_voice_call(&cfg, "+15005550006", "d", NULL, "k-4", &res), ARR_OK,
+                 "%s", res.detail);
+    cr_assert_eq(outreach_channel_sms_send(&cfg, "+15005550006", "e", NULL, "k-5", &res), ARR_OK);
+    outreach_channel_conns_free(conns);
+    long port[5];
+    peer_ports(&http_srv, "req", 5, port);
+    cr_assert_neq(port[0], port[1], "no cache: two connections");
+    cr_assert_neq(port[2], port[1]);
+    cr_assert_eq(port[3], port[2], "kept alive for the next request");
+    cr_assert_eq(port[4], port[2]);
+    json_t *rec = load_record(&http_srv, "req", 5);
+    cr_assert_str_eq(header(rec, "idempotency-key"), "k-5");
     json_decref(rec);
 }
 
