@@ -69,6 +69,7 @@ import email.policy
 import functools
 import hashlib
 import heapq
+import http.client
 import itertools
 import json
 import logging
@@ -78,9 +79,7 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from email.headerregistry import HeaderRegistry
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -343,24 +342,48 @@ class Sinks:
 # ------------------------------------------------------------------ outgoing HTTP
 
 
+_conns = threading.local()  # each thread's open connections, by scheme, host and port
+
+
 def post_form(url, fields, userpass, timeout):
-    """POSTs fields form-encoded. Returns (status, None) on any answer, (0, error) without one."""
+    """POSTs fields form-encoded. Returns (status, None) on any answer, (0, error) without one.
+    The connection stays open for the thread's next post to the same server (HTTP/1.1); one
+    the server closed meanwhile is opened again once before the post counts as failed."""
     data = urllib.parse.urlencode(fields).encode("ascii")
-    req = urllib.request.Request(url, data=data, method="POST")
-    req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    req.add_header("User-Agent", "TwilioProxy/1.1 (outreach_sinks)")
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "User-Agent": "TwilioProxy/1.1 (outreach_sinks)"}
     if userpass:
-        req.add_header("Authorization", basic_auth_header(userpass))
+        headers["Authorization"] = basic_auth_header(userpass)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        u = urllib.parse.urlsplit(url)
+        where = (u.scheme, u.hostname, u.port)
+        path = (u.path or "/") + ("?" + u.query if u.query else "")
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"not an http(s) url: {url}")
+    except ValueError as e:
+        return 0, f"ValueError: {e}"
+    pool = _conns.__dict__.setdefault("pool", {})
+    for attempt in (1, 2):
+        conn = pool.pop(where, None)
+        reused = conn is not None
+        if conn is None:
+            cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+            conn = cls(u.hostname, u.port, timeout=timeout)
+        try:
+            conn.request("POST", path, body=data, headers=headers)
+            resp = conn.getresponse()
             resp.read()
-            return resp.status, None
-    except urllib.error.HTTPError as e:
-        e.read()
-        return e.code, None
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        return 0, f"{type(reason).__name__}: {reason}"
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            if reused and attempt == 1:
+                continue  # closed while idle: once more on a new connection
+            return 0, f"{type(e).__name__}: {e}"
+        if resp.will_close:
+            conn.close()
+        else:
+            pool[where] = conn
+        return resp.status, None
+    return 0, "unreachable"
 
 
 # ------------------------------------------------------------------ callback fields
