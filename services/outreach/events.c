@@ -445,6 +445,21 @@ arr_err outreach_events_status(outreach_book *b, outreach_account *a, outreach_s
     return outreach_book_emit_step(b, c, st, type, extra, suffix, why, whylen);
 }
 
+/* Queues an event derived here on topic through the outbox, keyed by its account; out is
+ * cleared. */
+static arr_err queue_derived(outreach_book *b, arr_envelope *out, const char *topic, char *why,
+                             size_t whylen)
+{
+    char *value = NULL, key[ARR_KEY_MAX];
+    size_t len;
+    arr_err e = arr_envelope_to_message(out, &value, &len, key, why, whylen);
+    if (!e)
+        e = arr_outbox_add(b->pg, "outreach", topic, key, value, why, whylen);
+    free(value);
+    arr_envelope_clear(out);
+    return e;
+}
+
 /* A provider status arrives keyed by the provider's id, on any replica: it is matched to its
  * step here and passed on as provider.status_matched keyed by the account, so the replica that
  * owns the account applies it (no two replicas lock one account's rows in two batches, which
@@ -480,13 +495,7 @@ static arr_err provider_status(outreach_book *b, const arr_envelope *env, char *
                             arr_clock_now_ms(b->clock));
     if (!e) {
         arr_str_copy(out.account, sizeof(out.account), PQgetvalue(r, 0, 0));
-        char *value = NULL, key[ARR_KEY_MAX];
-        size_t len;
-        e = arr_envelope_to_message(&out, &value, &len, key, why, whylen);
-        if (!e)
-            e = arr_outbox_add(b->pg, "outreach", b->topic_callbacks, key, value, why, whylen);
-        free(value);
-        arr_envelope_clear(&out);
+        e = queue_derived(b, &out, b->topic_callbacks, why, whylen);
     }
     PQclear(r);
     return e;
@@ -604,13 +613,7 @@ static arr_err provider_inbound(outreach_book *b, const arr_envelope *env, char 
             break;
         arr_str_copy(out.account, sizeof(out.account), account);
         out.event_time_ms = c.at_ms;
-        char *value = NULL, key[ARR_KEY_MAX];
-        size_t len;
-        e = arr_envelope_to_message(&out, &value, &len, key, why, whylen);
-        if (!e)
-            e = arr_outbox_add(b->pg, "outreach", b->topic_replies, key, value, why, whylen);
-        free(value);
-        arr_envelope_clear(&out);
+        e = queue_derived(b, &out, b->topic_replies, why, whylen);
     }
     PQclear(r);
     return e;
