@@ -62,6 +62,8 @@ arr_err outreach_book_prepare(arr_pg *pg, char *why, size_t whylen)
          " CONFLICT DO NOTHING",
          3},
         {"ob_due_open", DUE_OPEN_SQL, 2},
+        {"ob_lock",
+         "SELECT 1 FROM outreach.accounts WHERE tenant = $1 AND account_id = $2 FOR UPDATE", 2},
         {"ob_load", LOAD_SQL, 2},
         {"ob_save",
          "UPDATE outreach.accounts SET regime = $3, currency = $4, balance_cents = $5,"
@@ -305,12 +307,20 @@ arr_err outreach_book_load(outreach_book *b, const char *tenant, const char *acc
     arr_str_copy(a->account, sizeof(a->account), account);
     const char *p[] = {tenant, account};
     PGresult *r = NULL;
-    arr_err e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
+    /* The lock first, in its own statement. In one statement, a load that waited for the lock
+       would get the account's new row but its steps as of the snapshot taken before the wait
+       (READ COMMITTED re-reads only the locked row), and a save would write back a step's
+       state from before the other transaction: a deferred step's due time went back. */
+    arr_err e = arr_pg_run(b->pg, "ob_lock", 2, p, NULL, why, whylen);
+    if (!e)
+        e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
     if (!e && create && PQntuples(r) == 0) { /* the first event of the account: one more trip */
         PQclear(r);
         r = NULL;
         const char *ip[] = {tenant, account, b->ns};
         e = arr_pg_run(b->pg, "ob_insert", 3, ip, NULL, why, whylen);
+        if (!e)
+            e = arr_pg_run(b->pg, "ob_lock", 2, p, NULL, why, whylen);
         if (!e)
             e = arr_pg_run(b->pg, "ob_load", 2, p, &r, why, whylen);
     }
