@@ -216,14 +216,10 @@ arr_err arr_kafka_consumer_new(const char *brokers, const char *group_id, const 
        partition count, a member gets the same partition numbers of every topic it reads, so
        one replica holds all of an account's events. Split across replicas, two batches lock
        the same accounts in different orders and deadlock in PostgreSQL. */
-    const char *base[] = {"partition.assignment.strategy=range",
-                          "enable.auto.commit=false",
-                          "enable.auto.offset.store=false",
-                          "auto.offset.reset=earliest",
-                          "isolation.level=read_committed",
-                          "session.timeout.ms=10000",
-                          "heartbeat.interval.ms=1000",
-                          NULL};
+    const char *base[] = {"partition.assignment.strategy=range", "enable.auto.commit=false",
+                          "enable.auto.offset.store=false",      "auto.offset.reset=earliest",
+                          "isolation.level=read_committed",      "session.timeout.ms=10000",
+                          "heartbeat.interval.ms=1000",          NULL};
     char kv[3][512];
     snprintf(kv[0], sizeof(kv[0]), "bootstrap.servers=%s", brokers);
     snprintf(kv[1], sizeof(kv[1]), "group.id=%s", group_id);
@@ -495,8 +491,8 @@ arr_err arr_kafka_txn_process(arr_kafka_txn *t, int max_msgs, int timeout_ms,
                               arr_kafka_transform_fn fn, void *opaque, int *processed, char *errbuf,
                               size_t errlen)
 {
-    return arr_kafka_txn_process_batch(t, max_msgs, timeout_ms, fn, NULL, opaque, processed,
-                                       errbuf, errlen);
+    return arr_kafka_txn_process_batch(t, max_msgs, timeout_ms, fn, NULL, opaque, processed, errbuf,
+                                       errlen);
 }
 
 arr_err arr_kafka_txn_process_batch(arr_kafka_txn *t, int max_msgs, int timeout_ms,
