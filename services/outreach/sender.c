@@ -396,15 +396,33 @@ static arr_err record(worker *w, outreach_account *a, outreach_step *st, const o
     return e;
 }
 
-static arr_err load(worker *w, const outreach_schedule_item *it, outreach_step **st, char *why,
-                    size_t whylen)
+static arr_err load(worker *w, const outreach_schedule_item *it, outreach_step **st, int *found,
+                    char *why, size_t whylen)
 {
-    int found = 0;
+    *found = 0;
     arr_err e = arr_pg_begin(w->pg, why, whylen);
     if (!e)
-        e = outreach_book_load(&w->book, it->tenant, it->account, 0, w->acct, &found, why, whylen);
-    *st = !e && found ? outreach_account_step(w->acct, it->step_id) : NULL;
+        e = outreach_book_load(&w->book, it->tenant, it->account, 0, w->acct, found, why, whylen);
+    *st = !e && *found ? outreach_account_step(w->acct, it->step_id) : NULL;
     return e;
+}
+
+/* The claimed member names a step PostgreSQL does not have: a transaction put it in the
+ * schedule before its commit and ended without one (a sender killed while recording a send,
+ * with the next step planned). The account's lock, held now, says that transaction is over.
+ * Left alone, the phantom would hold the account's one place in the schedule for good, and
+ * the account's real open step (a 'sending' one to settle) would never come back: that step
+ * takes its place, or the member goes. */
+static arr_err drop_phantom(worker *w, const outreach_schedule_item *it, int found, char *why,
+                            size_t whylen)
+{
+    arr_log_warn(w->cfg->log, "a scheduled step is not in PostgreSQL: replaced", "step_id",
+                 it->step_id, NULL);
+    if (found && w->acct->sched_step_id[0])
+        return outreach_schedule_put(w->redis, w->cfg->ns, it->tenant, it->account,
+                                     w->acct->sched_step_id, w->acct->sched_due_ms, why, whylen);
+    return outreach_schedule_remove(w->redis, w->cfg->ns, it->tenant, it->account, it->step_id,
+                                    NULL, why, whylen);
 }
 
 /* The account's next step in its Redis cache entry, once PostgreSQL has it. */
@@ -444,15 +462,16 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
                        size_t whylen)
 {
     outreach_step *st;
-    arr_err e = load(w, it, &st, why, whylen);
+    int found = 0;
+    arr_err e = load(w, it, &st, &found, why, whylen);
     if (e) {
         finish(w, 0, why, whylen);
         return e;
     }
     if (!st) {
-        /* Planned by a transaction not committed yet (or never): the lease expires and the
-           member comes back; nothing is acked that might still exist. */
-        return finish(w, 0, why, whylen);
+        e = drop_phantom(w, it, found, why, whylen);
+        arr_err fe = finish(w, 0, why, whylen);
+        return e ? e : fe;
     }
     if (strcmp(st->status, "planned") != 0 && strcmp(st->status, "sending") != 0) {
         e = finish(w, 1, why, whylen);
@@ -514,7 +533,7 @@ static arr_err process(worker *w, const outreach_schedule_item *it, int64_t at_m
         deliver(w, copy_acct, &snapshot, p2, &r, at_ms, &res);
     }
     free(copy_acct);
-    e = load(w, it, &st, why, whylen);
+    e = load(w, it, &st, &found, why, whylen);
     acked = 0;
     if (!e && st && strcmp(st->status, "sending") == 0) {
         synthetic_cause(w->acct, st, &cause);
